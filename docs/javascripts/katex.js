@@ -1,0 +1,12 @@
+// Render $…$ and $$…$$ (Markdown pages via arithmatex, notebooks via nbconvert) with the vendored KaTeX.
+document$.subscribe(({ body }) => {
+  renderMathInElement(body, {
+    delimiters: [
+      { left: "$$", right: "$$", display: true },
+      { left: "$", right: "$", display: false },
+      { left: "\\(", right: "\\)", display: false },
+      { left: "\\[", right: "\\]", display: true },
+    ],
+    throwOnError: false,
+  });
+});

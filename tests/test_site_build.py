@@ -1,0 +1,116 @@
+"""The built site (``make site`` runs before the tests): both languages, labs executed, assets
+vendored; and builds that must fail do fail (missing twin, raising lab)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from site_helpers import ROOT, SITE, doc_pages, mkdocs_build, scratch_project
+
+sys.path.insert(0, str(ROOT / "tools"))
+import labs  # noqa: E402
+
+pytestmark = pytest.mark.site
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (SITE / "index.html").exists():
+        pytest.fail("site/ is not built: run `make site` (make test does it first)")
+    return SITE
+
+
+@pytest.mark.parametrize("path", doc_pages())
+def test_every_page_exists_in_both_languages(site, path):
+    zh = (site / path / "index.html").read_text(encoding="utf-8")
+    en = (site / "en" / path / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in zh and '<html lang="en"' in en
+    assert 'hreflang="en"' in zh and 'hreflang="zh"' in en
+
+
+@pytest.mark.parametrize("path", doc_pages())
+def test_no_asset_is_loaded_from_another_host(site, path):
+    for language_root in (site, site / "en"):
+        html = (language_root / path / "index.html").read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', html)
+        assert not remote, f"{path}: {remote}"
+
+
+def test_katex_is_vendored_with_all_fonts(site):
+    fonts = {p.name for p in (ROOT / "node_modules/katex/dist/fonts").iterdir()}
+    assert fonts and fonts == {p.name for p in (site / "assets/katex/fonts").iterdir()}
+    assert (site / "assets/katex/katex.min.js").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("lab", [p for p in doc_pages() if p.startswith("labs/")])
+def test_labs_are_executed_pages_without_tracebacks(site, lab):
+    for language_root in (site, site / "en"):
+        html = (language_root / lab / "index.html").read_text(encoding="utf-8")
+        assert "jp-OutputArea-output" in html, "no executed output"
+        assert "Traceback" not in html
+
+
+def test_perceptron_lab_shows_measured_results(site):
+    html = (site / "labs/neuron/perceptron/index.html").read_text(encoding="utf-8")
+    assert re.search(r"AND: epochs=\s*\d+\s+mistakes in last epoch=0", html)
+    assert re.search(r"XOR: epochs=\s*100\s+mistakes in last epoch=[1-4]", html)
+    assert "<img" in html or "<svg" in html
+
+
+def test_search_index_covers_both_languages(site):
+    index = (site / "search/search_index.json").read_text(encoding="utf-8")
+    assert "激活函数" in index and "Activation functions" in index
+
+
+def test_markdown_exec_numbers_are_on_the_pages(site):
+    html = (site / "neuron/layers/index.html").read_text(encoding="utf-8")
+    assert "y1" in html and "Traceback" not in html
+
+
+# ---- builds that must fail ----------------------------------------------------------------
+def test_build_fails_when_a_page_lacks_its_twin(tmp_path):
+    project = scratch_project(tmp_path)
+    (project / "docs/neuron/layers.en.md").unlink()
+    done = mkdocs_build(project)
+    assert done.returncode != 0
+    assert "neuron/layers.md has no twin neuron/layers.en.md" in done.stderr + done.stdout
+
+
+def test_build_fails_when_a_lab_raises(tmp_path):
+    project = scratch_project(tmp_path)
+    (project / "snippets/neuron/broken.py").write_text(
+        "# %% [markdown]\n# # Broken lab\n\n# %%\nraise RuntimeError('this lab is broken')\n", encoding="utf-8"
+    )
+    done = mkdocs_build(project)
+    assert done.returncode != 0
+    assert "lab snippets/neuron/broken.py raised" in done.stderr + done.stdout
+    assert "this lab is broken" in done.stderr + done.stdout
+
+
+def test_build_fails_when_a_page_block_raises(tmp_path):
+    project = scratch_project(tmp_path)
+    page = project / "docs/neuron/index.md"
+    page.write_text(page.read_text(encoding="utf-8") + '\n```python exec="on"\nraise ValueError("boom")\n```\n',
+                    encoding="utf-8")
+    done = mkdocs_build(project)
+    assert done.returncode != 0
+
+
+# ---- the lab cache can never be stale ----------------------------------------------------------
+def test_lab_cache_key_changes_with_the_package_source():
+    lab = labs.lab_sources()[0]
+    digest = labs._tree_digest(ROOT)
+    assert labs.cache_key(lab, digest) == labs.cache_key(lab, labs._tree_digest(ROOT))
+    assert labs.cache_key(lab, digest) != labs.cache_key(lab, digest + "changed")
+
+
+def test_tree_digest_covers_every_package_file(tmp_path):
+    project = scratch_project(tmp_path)
+    before = labs._tree_digest(project)
+    target = project / "src/n2t/numpy/activations.py"
+    target.write_text(target.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert labs._tree_digest(project) != before

@@ -1,0 +1,95 @@
+"""MkDocs hooks for n2t: labs as pages in both languages, twin pages, vendored KaTeX.
+
+* Labs: ``snippets/`` programs are executed (cached, see ``tools/labs.py``) into
+  ``docs/labs/**.ipynb`` before each build; mkdocs-jupyter renders them.
+* mkdocs-static-i18n rebuilds every file as a plain ``File`` and drops mkdocs-jupyter's notebook
+  wrapper, so a notebook would be copied as a raw file and no page made. Making the lab glob count
+  as documentation pages on ``File`` itself survives that rebuild.
+* Every Markdown page must have its twin (``page.md`` ↔ ``page.en.md``): the build fails otherwise.
+* KaTeX (npm ``katex``, pinned in package-lock.json) is copied into the site with all its fonts.
+* Material's JS fetches ``<alternate URL>/sitemap.xml`` for every ``<link rel="alternate">`` in the
+  head, expecting language roots; static-i18n puts page URLs there, so every page logged 404s. The
+  head links are dropped; the language switcher (plain links to the twin page) is unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from fnmatch import fnmatch
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import labs  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.n2t")
+ROOT = Path(__file__).resolve().parent.parent
+LAB_GLOB = "labs/*/*.ipynb"
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
+LANGUAGE_SUFFIX = ".en.md"
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+_markdown_is_page = File.is_documentation_page
+
+
+def _is_documentation_page(self: File) -> bool:
+    return _markdown_is_page(self) or fnmatch(self.src_uri, LAB_GLOB)
+
+
+File.is_documentation_page = _is_documentation_page  # type: ignore[method-assign]
+
+
+def on_pre_build(config) -> None:
+    """Execute changed labs into docs/labs/ (a raising lab stops the build)."""
+    try:
+        labs.build_labs(log=log.info)
+    except labs.LabError as error:
+        raise PluginError(str(error)) from None
+
+
+def missing_twins(docs_dir: Path) -> list[str]:
+    """Markdown pages whose other-language twin does not exist."""
+    missing = []
+    for page in sorted(docs_dir.rglob("*.md")):
+        relative = page.relative_to(docs_dir).as_posix()
+        if relative.endswith(LANGUAGE_SUFFIX):
+            twin = page.with_name(page.name[: -len(LANGUAGE_SUFFIX)] + ".md")
+        else:
+            twin = page.with_name(page.name[: -len(".md")] + LANGUAGE_SUFFIX)
+        if not twin.exists():
+            missing.append(f"{relative} has no twin {twin.relative_to(docs_dir).as_posix()}")
+    return missing
+
+
+@event_priority(100)
+def on_files(files: Files, config) -> Files:
+    """Fail on a page without its twin; add the KaTeX files to the site."""
+    problems = missing_twins(Path(config.docs_dir))
+    if problems:
+        raise PluginError("every page needs a Chinese and an English version:\n  " + "\n  ".join(problems))
+    if not KATEX_DIST.is_dir():
+        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `npm ci` first")
+    names = [*KATEX_FILES, *(f"fonts/{p.name}" for p in sorted((KATEX_DIST / "fonts").iterdir()))]
+    for name in names:
+        files.append(
+            File(name, str(KATEX_DIST), config.site_dir, config.use_directory_urls,
+                 dest_uri=f"assets/katex/{name}")
+        )
+    return files
+
+
+HEAD_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\n?')
+
+
+@event_priority(-200)
+def on_post_page(output: str, page, config) -> str:
+    """Remove the head's hreflang links (see the module docstring)."""
+    return HEAD_ALTERNATE.sub("", output)
