@@ -1,0 +1,48 @@
+"""``make bench``: n2t.numpy against PyTorch (CPU) on activations and the linear layer.
+
+Each backend runs in its own process with the same fixed thread count (default 1; set
+N2T_BENCH_THREADS), because NumPy's BLAS pool and torch's intra-op pool slow each other down when
+they share two cores. Reports seconds per forward+backward and the ratio numpy / torch
+(> 1: NumPy is slower). Results are also written to artifacts/bench.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+THREADS = os.environ.get("N2T_BENCH_THREADS", "1")
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def run_backend(backend: str) -> dict[str, float]:
+    env = {**os.environ, **{name: THREADS for name in THREAD_VARS}, "N2T_BENCH_THREADS": THREADS}
+    done = subprocess.run([sys.executable, str(HERE / "_worker.py"), backend], env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    numpy_times, torch_times = run_backend("numpy"), run_backend("torch")
+    from _worker import D, H, N  # noqa: PLC0415
+
+    print(f"n2t.numpy vs torch {__import__('torch').__version__} (CPU), float32, {THREADS} thread(s), "
+          f"activations on ({N}, {D}), linear ({N}, {D}) -> ({N}, {H}); forward + backward")
+    print(f"{'case':<12}{'numpy ms':>12}{'torch ms':>12}{'numpy/torch':>14}")
+    rows = []
+    for case, numpy_seconds in numpy_times.items():
+        ratio = numpy_seconds / torch_times[case]
+        rows.append({"case": case, "numpy_s": numpy_seconds, "torch_s": torch_times[case], "ratio": ratio})
+        print(f"{case:<12}{numpy_seconds * 1e3:>12.3f}{torch_times[case] * 1e3:>12.3f}{ratio:>14.2f}")
+    out = HERE.parent / "artifacts" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"threads": THREADS, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()
