@@ -48,9 +48,15 @@ class Visit:
         self.console_errors, self.failed, self.foreign = [], [], []
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("requestfailed", self._request_failed)
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
         self.context.route("**/*", self._route)
+
+    def _request_failed(self, request):
+        # ERR_ABORTED: cancelled because the page navigated away (e.g. the language switch);
+        # a file that is really missing shows up as a 404 response instead.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.failure} {request.url}")
 
     def _route(self, route):
         parsed = urlparse(route.request.url)

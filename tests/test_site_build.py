@@ -3,6 +3,7 @@ vendored; and builds that must fail do fail (missing twin, raising lab)."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -36,7 +37,9 @@ def test_every_page_exists_in_both_languages(site, path):
 def test_no_asset_is_loaded_from_another_host(site, path):
     for language_root in (site, site / "en"):
         html = (language_root / path / "index.html").read_text(encoding="utf-8")
-        remote = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', html)
+        loaded = re.findall(r'<(?:script|img|iframe|source)[^>]+src="([^"]+)"', html)
+        loaded += re.findall(r'<link rel="(?:stylesheet|icon|preload|modulepreload|manifest)"[^>]+href="([^"]+)"', html)
+        remote = [url for url in loaded if re.match(r"(?:https?:)?//", url)]
         assert not remote, f"{path}: {remote}"
 
 
@@ -62,8 +65,10 @@ def test_perceptron_lab_shows_measured_results(site):
 
 
 def test_search_index_covers_both_languages(site):
-    index = (site / "search/search_index.json").read_text(encoding="utf-8")
-    assert "激活函数" in index and "Activation functions" in index
+    docs = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))["docs"]
+    titles = {doc["title"].replace("\u200b", "") for doc in docs}
+    assert "激活函数" in titles and "Activation functions" in titles
+    assert "\u200b" in docs[0]["text"], "Chinese text is not segmented (is jieba installed?)"
 
 
 def test_markdown_exec_numbers_are_on_the_pages(site):

@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,32 +71,40 @@ def execute(lab: Path, timeout: int = 300):
     return notebook
 
 
+def _execute_into(lab: Path, cached: Path, log) -> None:
+    import nbformat
+
+    log(f"n2t-labs: executing {lab.relative_to(ROOT) if lab.is_relative_to(ROOT) else lab}")
+    notebook = execute(lab)
+    partial = cached.with_suffix(".partial")
+    nbformat.write(notebook, partial)
+    partial.replace(cached)
+
+
 def build_labs(snippets: Path = SNIPPETS, out_dir: Path = LABS_OUT, log=print) -> list[Path]:
     """Make ``docs/labs/<chapter>/<name>.ipynb`` for every lab, executing only what changed.
 
-    Returns:
-        the notebooks written or reused. Notebooks of labs that no longer exist are removed.
+    Labs run in parallel, one kernel per CPU core. Returns the notebooks written or reused;
+    notebooks of labs that no longer exist are removed.
     """
-    import nbformat
-
     tree_digest = _tree_digest(ROOT)
     CACHE.mkdir(parents=True, exist_ok=True)
-    produced = []
+    plan = []
     for lab in lab_sources(snippets):
         target = out_dir / lab.parent.name / (lab.stem + ".ipynb")
         cached = CACHE / f"{lab.parent.name}-{lab.stem}-{cache_key(lab, tree_digest)}.ipynb"
-        if not cached.exists():
-            log(f"n2t-labs: executing {lab.relative_to(snippets.parent)}")
-            notebook = execute(lab)
-            partial = cached.with_suffix(".partial")
-            nbformat.write(notebook, partial)
-            partial.replace(cached)
+        plan.append((lab, cached, target))
+    stale = [(lab, cached) for lab, cached, _ in plan if not cached.exists()]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(stale), os.cpu_count() or 1))) as pool:
+        for future in [pool.submit(_execute_into, lab, cached, log) for lab, cached in stale]:
+            future.result()  # re-raises the first LabError
+    for _, cached, target in plan:
         if not target.exists() or target.read_bytes() != cached.read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cached, target)
-        produced.append(target)
-    for stale in set(out_dir.glob("*/*.ipynb")) - set(produced):
-        stale.unlink()
+    produced = [target for _, _, target in plan]
+    for orphan in set(out_dir.glob("*/*.ipynb")) - set(produced):
+        orphan.unlink()
     return produced
 
 

@@ -91,7 +91,7 @@ for data_name, (x, y) in datasets.items():
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(8, 8))
-for ax, ((data_name, name), (model, losses, accuracy, x, y)) in zip(axes.ravel(), runs.items()):
+for ax, ((data_name, name), (model, _, accuracy, x, y)) in zip(axes.ravel(), runs.items()):
     limits = (-1.0, 1.0, -1.0, 1.0) if data_name == "XOR" else (-1.2, 1.2, -1.2, 1.2)
     decision_regions(ax, lambda p, m=model: m.forward(p)[:, 0], limits=limits)
     scatter_classes(ax, x, y, labels=("+1", "-1"))
