@@ -100,7 +100,8 @@ def test_page_loads_clean_with_math_rendered(browser, base_url, lang, path):
         if math_nodes:
             assert page.locator(".arithmatex .katex").count() == math_nodes, "unrendered math"
         prose = page.locator("article").evaluate(
-            "a => { const c = a.cloneNode(true); c.querySelectorAll('pre, code, .katex, script').forEach(n => n.remove()); return c.innerText; }")
+            "a => { const c = a.cloneNode(true);"
+            " c.querySelectorAll('pre, code, .katex, script').forEach(n => n.remove()); return c.innerText; }")
         assert not re.search(r"\$[^$\s][^$]*\$", prose), "raw $…$ left in the text"
         if page.locator("pre code").count():
             assert page.locator("button.md-code__button").count() > 0, "no copy button"
@@ -159,6 +160,19 @@ def test_mobile_viewport_has_no_horizontal_scroll(browser, base_url):
             page = visit.open(base_url + lang + "neuron/activations/")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{lang}: {overflow}px of horizontal scroll"
+        visit.assert_clean()
+    finally:
+        visit.close()
+
+
+def test_dark_mode_toggle_switches_the_palette(browser, base_url):
+    visit = Visit(browser, base_url)
+    try:
+        page = visit.open(base_url + "neuron/")
+        before = page.locator("body").get_attribute("data-md-color-scheme")
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+        after = page.locator("body").get_attribute("data-md-color-scheme")
+        assert {before, after} == {"default", "slate"}
         visit.assert_clean()
     finally:
         visit.close()

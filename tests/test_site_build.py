@@ -76,6 +76,26 @@ def test_markdown_exec_numbers_are_on_the_pages(site):
     assert "y1" in html and "Traceback" not in html
 
 
+def test_chinese_headings_get_readable_ids(site):
+    html = (site / "neuron/activations/index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<h2 id="([^"]+)"', html)
+    assert ids and not [i for i in ids if re.fullmatch(r"_?\d*", i)], ids
+    assert "激活函数应满足的条件" in ids
+
+
+def test_site_config_keeps_the_traps_closed():
+    import yaml
+
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config = yaml.load(text, Loader=yaml.BaseLoader)  # BaseLoader: leave the !!python tags alone
+    features = config["theme"]["features"]
+    assert "navigation.instant" not in features and "content.code.copy" in features
+    assert config["theme"]["font"] == "false"
+    jupyter = next(p["mkdocs-jupyter"] for p in config["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    assert jupyter["allow_errors"] == "false"
+    assert any(p == "slate" for p in re.findall(r"scheme: (\w+)", text)), "no dark mode"
+
+
 # ---- builds that must fail ----------------------------------------------------------------
 def test_build_fails_when_a_page_lacks_its_twin(tmp_path):
     project = scratch_project(tmp_path)

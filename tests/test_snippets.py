@@ -109,8 +109,11 @@ def seeded(build):
     return probe
 
 
-NUMPY_ACT = {f"{n}_{k}": (lambda get, n=n, k=k: get(f"{n}_forward")(X)) if k == "forward" else forward_backward(n, X)
-             for n in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "gelu") for k in ("forward", "backward")}
+ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "gelu")
+NUMPY_ACT = {
+    **{f"{n}_forward": (lambda get, n=n: get(f"{n}_forward")(X)) for n in ELEMENTWISE},
+    **{f"{n}_backward": forward_backward(n, X) for n in ELEMENTWISE},
+}
 PROBES = {
     "n2t.numpy.activations": {
         **NUMPY_ACT,
@@ -130,7 +133,7 @@ PROBES = {
         "perceptron_update": lambda get: get("perceptron_update")(X2, Y2, np.zeros(5), 0.0, 0.5),
     },
     "n2t.torch.activations": {
-        **{n: (lambda get, n=n: get(n)(XT)) for n in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish", "gelu")},
+        **{n: (lambda get, n=n: get(n)(XT)) for n in ELEMENTWISE},
         "prelu": lambda get: get("prelu")(XT, torch.from_numpy(ALPHA)),
         "PReLU": seeded(lambda get: get("PReLU")(4).double()(XT)),
     },
@@ -139,7 +142,8 @@ PROBES = {
         "Linear": seeded(lambda get: get("Linear")(5, 4).double()(torch.from_numpy(X2))),
     },
     "n2t.torch.perceptron": {
-        "Perceptron": lambda get: (lambda p: (p.fit(torch.from_numpy(X2), torch.from_numpy(Y2), 5), p.w))(get("Perceptron")(5)),
+        "Perceptron": lambda get: (lambda p: (p.fit(torch.from_numpy(X2), torch.from_numpy(Y2), 5), p.w))(
+            get("Perceptron")(5)),
     },
 }
 
@@ -208,7 +212,7 @@ def test_page_references_resolve_and_run_in_page_order(page):
             continue
         assert path in shown, f"{page.name}: {path.name}:{region} shown before its imports region"
         missing = free_names(regions[region]) - set(shown[path])
-        assert not missing, f"{page.name}: {path.name}:{region} needs {sorted(missing)}, not shown earlier on the page"
+        assert not missing, f"{page.name}: {path.name}:{region} needs {sorted(missing)}, not shown earlier"
         run_code(regions[region], shown[path])
 
 

@@ -105,6 +105,11 @@ def build_labs(snippets: Path = SNIPPETS, out_dir: Path = LABS_OUT, log=print) -
     produced = [target for _, _, target in plan]
     for orphan in set(out_dir.glob("*/*.ipynb")) - set(produced):
         orphan.unlink()
+    current = {cached for _, cached, _ in plan}
+    for lab, _, _ in plan:  # older executions of the same lab can never be shown again
+        for old in CACHE.glob(f"{lab.parent.name}-{lab.stem}-*.ipynb"):
+            if old not in current:
+                old.unlink()
     return produced
 
 

@@ -30,7 +30,7 @@ __all__ = [
 
 @float_args("x")
 # --8<-- [start:sigmoid]
-def sigmoid(x):
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + e^-x), without overflow for large |x|.
 
     Args:
@@ -46,7 +46,7 @@ def sigmoid(x):
 
 @float_args("x")
 # --8<-- [start:sigmoid-forward]
-def sigmoid_forward(x):
+def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Logistic activation.
 
     Args:
@@ -62,7 +62,7 @@ def sigmoid_forward(x):
 
 @checks_dout
 # --8<-- [start:sigmoid-backward]
-def sigmoid_backward(dout, cache):
+def sigmoid_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Gradient of the logistic function: σ'(x) = σ(x)(1 − σ(x)).
 
     Args:
@@ -79,7 +79,7 @@ def sigmoid_backward(dout, cache):
 
 @float_args("x")
 # --8<-- [start:tanh-forward]
-def tanh_forward(x):
+def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Hyperbolic tangent (e^x − e^−x) / (e^x + e^−x) = 2σ(2x) − 1.
 
     Args:
@@ -95,7 +95,7 @@ def tanh_forward(x):
 
 @checks_dout
 # --8<-- [start:tanh-backward]
-def tanh_backward(dout, cache):
+def tanh_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """tanh'(x) = 1 − tanh²(x).
 
     Args:
@@ -113,7 +113,7 @@ def tanh_backward(dout, cache):
 
 @float_args("x")
 # --8<-- [start:relu-forward]
-def relu_forward(x):
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Rectified linear unit max(0, x).
 
     Args:
@@ -129,7 +129,7 @@ def relu_forward(x):
 
 @checks_dout
 # --8<-- [start:relu-backward]
-def relu_backward(dout, cache):
+def relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """ReLU'(x) = 1 for x > 0, else 0 (we take 0 at the kink x = 0, as PyTorch does).
 
     Args:
@@ -147,7 +147,7 @@ def relu_backward(dout, cache):
 
 @float_args("x")
 # --8<-- [start:leaky-relu-forward]
-def leaky_relu_forward(x, negative_slope=0.01):
+def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.ndarray, tuple]:
     """Leaky ReLU: x for x > 0, ``negative_slope * x`` otherwise.
 
     Args:
@@ -164,7 +164,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
 
 @checks_dout
 # --8<-- [start:leaky-relu-backward]
-def leaky_relu_backward(dout, cache):
+def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Derivative 1 for x > 0, γ otherwise.
 
     Args:
@@ -179,7 +179,7 @@ def leaky_relu_backward(dout, cache):
 # --8<-- [end:leaky-relu-backward]
 
 
-def _check_prelu_alpha(x, alpha):
+def _check_prelu_alpha(x: np.ndarray, alpha: np.ndarray) -> None:
     """Raise unless alpha has shape (1,) or (C,) for x of shape (N, C, *)."""
     if alpha.ndim != 1 or alpha.size not in (1, x.shape[1] if x.ndim >= 2 else 1):
         channels = x.shape[1] if x.ndim >= 2 else 1
@@ -190,7 +190,7 @@ def _check_prelu_alpha(x, alpha):
 
 
 # --8<-- [start:prelu-alpha-view]
-def _alpha_view(alpha, x):
+def _alpha_view(alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Reshape alpha (C,) so it broadcasts along axis 1 of x (N, C, *)."""
     if alpha.size == 1 or x.ndim < 2:
         return alpha.reshape((1,) * x.ndim)
@@ -200,7 +200,7 @@ def _alpha_view(alpha, x):
 
 @float_args("x", "alpha", check=_check_prelu_alpha)
 # --8<-- [start:prelu-forward]
-def prelu_forward(x, alpha):
+def prelu_forward(x: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Parametric ReLU: like Leaky ReLU, but the slope α is learned.
 
     As ``torch.nn.PReLU``: one α shared by all channels, or one α per channel (axis 1).
@@ -220,7 +220,7 @@ def prelu_forward(x, alpha):
 
 @checks_dout
 # --8<-- [start:prelu-backward]
-def prelu_backward(dout, cache):
+def prelu_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of PReLU with respect to the input and to α.
 
     Args:
@@ -245,7 +245,7 @@ def prelu_backward(dout, cache):
 
 @float_args("x")
 # --8<-- [start:elu-forward]
-def elu_forward(x, alpha=1.0):
+def elu_forward(x: np.ndarray, alpha: float = 1.0) -> tuple[np.ndarray, tuple]:
     """Exponential linear unit: x for x > 0, α(eˣ − 1) otherwise.
 
     Args:
@@ -263,7 +263,7 @@ def elu_forward(x, alpha=1.0):
 
 @checks_dout
 # --8<-- [start:elu-backward]
-def elu_backward(dout, cache):
+def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """ELU'(x) = 1 for x > 0, α eˣ = ELU(x) + α otherwise.
 
     Args:
@@ -281,7 +281,7 @@ def elu_backward(dout, cache):
 
 @float_args("x")
 # --8<-- [start:swish-forward]
-def swish_forward(x, beta=1.0):
+def swish_forward(x: np.ndarray, beta: float = 1.0) -> tuple[np.ndarray, tuple]:
     """Swish x·σ(βx); with β = 1 it is SiLU (``torch.nn.SiLU``).
 
     Args:
@@ -300,7 +300,7 @@ def swish_forward(x, beta=1.0):
 
 @checks_dout
 # --8<-- [start:swish-backward]
-def swish_backward(dout, cache):
+def swish_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """d/dx x·σ(βx) = σ(βx) + βx·σ(βx)(1 − σ(βx)).
 
     Args:
@@ -328,7 +328,7 @@ _ERFC_COEFFS = (
 )
 
 
-def erf(x):
+def erf(x: np.ndarray) -> np.ndarray:
     """Error function, vectorised (NumPy has none; ``math.erf`` works on scalars only).
 
     Args:
@@ -349,7 +349,7 @@ def erf(x):
 # --8<-- [end:erf]
 
 
-def _check_gelu_mode(x, approximate):
+def _check_gelu_mode(x: np.ndarray, approximate: str) -> None:
     """Raise unless approximate is one of F.gelu's modes."""
     if approximate not in ("none", "tanh"):
         raise ValueError(
@@ -359,7 +359,7 @@ def _check_gelu_mode(x, approximate):
 
 @float_args("x", check=_check_gelu_mode)
 # --8<-- [start:gelu-forward]
-def gelu_forward(x, approximate="none"):
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
     """Gaussian error linear unit x·Φ(x), exact or with the tanh approximation.
 
     ``approximate="tanh"`` uses 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), as ``F.gelu`` does.
@@ -385,7 +385,7 @@ def gelu_forward(x, approximate="none"):
 
 @checks_dout
 # --8<-- [start:gelu-backward]
-def gelu_backward(dout, cache):
+def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """GELU'(x) = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form.
 
     Args:

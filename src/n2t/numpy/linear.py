@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from n2t._validate import as_float_array, checks_dout, require_ndim
 from n2t.numpy.serialize import load_params, save_params
 
@@ -42,7 +44,7 @@ def _validated_linear_forward(fn):
 
 @_validated_linear_forward
 # --8<-- [start:linear-forward]
-def linear_forward(x, w, b=None):
+def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, tuple]:
     """Affine map y = x Wᵀ + b, as ``torch.nn.functional.linear``.
 
     Args:
@@ -62,7 +64,7 @@ def linear_forward(x, w, b=None):
 
 @checks_dout
 # --8<-- [start:linear-backward]
-def linear_backward(dout, cache):
+def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradients of y = x Wᵀ + b.
 
     Args:
@@ -82,7 +84,7 @@ def linear_backward(dout, cache):
 # --8<-- [end:linear-backward]
 
 
-def _init_uniform(rng, shape, fan_in):
+def _init_uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
     """PyTorch's default ``nn.Linear`` init: U(−1/√fan_in, 1/√fan_in)."""
     bound = 1.0 / np.sqrt(fan_in)
     return rng.uniform(-bound, bound, size=shape)
@@ -101,7 +103,9 @@ class Linear:
         rng: a ``np.random.Generator``; pass ``np.random.default_rng(seed)`` for repeatable runs.
     """
 
-    def __init__(self, in_features, out_features, bias=True, rng=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, rng: np.random.Generator | None = None
+    ) -> None:
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Linear: argument '{name}' must be a positive int; got {value!r}")
@@ -112,14 +116,14 @@ class Linear:
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
         self._cache = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         """Args: x, shape ``(N, D)``. Returns: y, shape ``(N, H)``."""
         out, self._cache = linear_forward(x, self.params["W"], self.params.get("b"))
         return out
 
     __call__ = forward
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         """Store ∂L/∂W and ∂L/∂b in ``grads``; return ∂L/∂x.
 
         Args:
@@ -136,15 +140,15 @@ class Linear:
             self.grads["b"] = db
         return dx
 
-    def num_parameters(self):
+    def num_parameters(self) -> int:
         """Number of scalars learned: H·D weights plus H biases."""
-        return sum(value.size for value in self.params.values())
+        return int(sum(value.size for value in self.params.values()))
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write ``params`` to an ``.npz`` file (see :func:`n2t.numpy.serialize.save_params`)."""
         save_params(path, self.params)
 
-    def load(self, path):
+    def load(self, path: str | os.PathLike) -> None:
         """Load ``params`` saved by :meth:`save`; shapes must match this layer."""
         self.params = load_params(path, expected={k: v.shape for k, v in self.params.items()})
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}

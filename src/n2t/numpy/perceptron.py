@@ -12,7 +12,7 @@ __all__ = ["perceptron_predict", "perceptron_update", "Perceptron"]
 
 
 # --8<-- [start:perceptron-predict]
-def perceptron_predict(x, w, b):
+def perceptron_predict(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """Which side of the hyperplane w·x + b = 0 each point lies on.
 
     Args:
@@ -28,7 +28,9 @@ def perceptron_predict(x, w, b):
 
 
 # --8<-- [start:perceptron-update]
-def perceptron_update(x, y, w, b, lr=1.0):
+def perceptron_update(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float = 1.0
+) -> tuple[np.ndarray, float, int]:
     """One pass of the perceptron learning rule over the data, point by point.
 
     For each misclassified point (y·(w·x + b) ≤ 0): w ← w + lr·y·x, b ← b + lr·y.
@@ -65,7 +67,7 @@ class Perceptron:
         lr: learning rate η > 0.
     """
 
-    def __init__(self, n_features, lr=1.0):
+    def __init__(self, n_features: int, lr: float = 1.0) -> None:
         if not isinstance(n_features, (int, np.integer)) or n_features < 1:
             raise ValueError(f"Perceptron: argument 'n_features' must be a positive int; got {n_features!r}")
         if not lr > 0:
@@ -82,12 +84,12 @@ class Perceptron:
             )
         return x
 
-    def predict(self, x):
+    def predict(self, x: np.ndarray) -> np.ndarray:
         """Args: x, shape ``(N, D)``. Returns: labels in {+1, −1}, shape ``(N,)``."""
         x = self._check_x(x, "Perceptron.predict")
         return perceptron_predict(x, self.params["w"], float(self.params["b"]))
 
-    def fit(self, x, y, max_epochs=100):
+    def fit(self, x: np.ndarray, y: np.ndarray, max_epochs: int = 100) -> list[int]:
         """Apply the learning rule until an epoch makes no mistake or ``max_epochs`` passes.
 
         Args:

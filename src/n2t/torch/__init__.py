@@ -17,8 +17,9 @@ from n2t.torch.activations import (
 from n2t.torch.device import default_device
 from n2t.torch.linear import Linear, linear
 from n2t.torch.perceptron import Perceptron
+from n2t.torch.serialize import load_state, save_state
 
 __all__ = [
     "Linear", "PReLU", "Perceptron", "default_device", "elu", "gelu", "leaky_relu", "linear",
-    "prelu", "relu", "sigmoid", "swish", "tanh",
+    "load_state", "prelu", "relu", "save_state", "sigmoid", "swish", "tanh",
 ]

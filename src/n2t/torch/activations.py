@@ -20,7 +20,7 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "PReLU", "elu", "sw
 
 @float_tensor_args
 # --8<-- [start:sigmoid]
-def sigmoid(x):
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
     """Logistic function 1 / (1 + e^-x), stable for large |x|.
 
     Args:
@@ -36,7 +36,7 @@ def sigmoid(x):
 
 @float_tensor_args
 # --8<-- [start:tanh]
-def tanh(x):
+def tanh(x: torch.Tensor) -> torch.Tensor:
     """tanh(x) = 2σ(2x) − 1, written with the logistic function above.
 
     Args:
@@ -51,7 +51,7 @@ def tanh(x):
 
 @float_tensor_args
 # --8<-- [start:relu]
-def relu(x):
+def relu(x: torch.Tensor) -> torch.Tensor:
     """max(0, x).
 
     Args:
@@ -66,7 +66,7 @@ def relu(x):
 
 @float_tensor_args
 # --8<-- [start:leaky-relu]
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     """x for x > 0, ``negative_slope * x`` otherwise.
 
     Args:
@@ -82,7 +82,7 @@ def leaky_relu(x, negative_slope=0.01):
 
 @float_tensor_args
 # --8<-- [start:prelu]
-def prelu(x, alpha):
+def prelu(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """Parametric ReLU with learnable slopes α, one shared or one per channel (axis 1).
 
     Args:
@@ -105,11 +105,11 @@ class PReLU(nn.Module):
         init: initial value of every α.
     """
 
-    def __init__(self, num_parameters=1, init=0.25):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.full((num_parameters,), float(init)))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x, shape ``(N, C, *)``. Returns: shape ``(N, C, *)``."""
         return prelu(x, self.weight)
 # --8<-- [end:prelu]
@@ -117,7 +117,7 @@ class PReLU(nn.Module):
 
 @float_tensor_args
 # --8<-- [start:elu]
-def elu(x, alpha=1.0):
+def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     """x for x > 0, α(eˣ − 1) otherwise; the exponential only sees x ≤ 0.
 
     Args:
@@ -133,7 +133,7 @@ def elu(x, alpha=1.0):
 
 @float_tensor_args
 # --8<-- [start:swish]
-def swish(x, beta=1.0):
+def swish(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     """x·σ(βx); β = 1 gives SiLU (``F.silu``).
 
     Args:
@@ -149,7 +149,7 @@ def swish(x, beta=1.0):
 
 @float_tensor_args
 # --8<-- [start:gelu]
-def gelu(x, approximate="none"):
+def gelu(x: torch.Tensor, approximate: str = "none") -> torch.Tensor:
     """x·Φ(x) with Φ the standard normal CDF, or its tanh approximation, as ``F.gelu``.
 
     Args:

@@ -39,7 +39,7 @@ def _checked(fn):
 
 @_checked
 # --8<-- [start:linear]
-def linear(x, weight, bias=None):
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``.
 
     Args:
@@ -65,13 +65,13 @@ class Linear(nn.Module):
         bias: whether to learn a bias of shape ``(H,)``.
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         bound = 1 / math.sqrt(in_features)
         self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.empty(out_features).uniform_(-bound, bound)) if bias else None
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x, shape ``(N, D)``. Returns: shape ``(N, H)``."""
         return linear(x, self.weight, self.bias)
 # --8<-- [end:linear]

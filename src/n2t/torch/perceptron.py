@@ -21,16 +21,16 @@ class Perceptron:
         device: where ``w`` and ``b`` live (default: CPU).
     """
 
-    def __init__(self, n_features, lr=1.0, device=None):
+    def __init__(self, n_features: int, lr: float = 1.0, device: str | torch.device | None = None) -> None:
         self.lr = lr
         self.w = torch.zeros(n_features, dtype=torch.float64, device=device)
         self.b = torch.zeros((), dtype=torch.float64, device=device)
 
-    def predict(self, x):
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x, shape ``(N, D)``. Returns: labels in {+1, −1}, shape ``(N,)``."""
         return torch.where(x @ self.w + self.b >= 0, 1, -1)
 
-    def fit(self, x, y, max_epochs=100):
+    def fit(self, x: torch.Tensor, y: torch.Tensor, max_epochs: int = 100) -> list[int]:
         """Run epochs of the rule until one makes no mistake; return mistakes per epoch.
 
         Args:
