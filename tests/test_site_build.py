@@ -3,10 +3,13 @@ vendored; and builds that must fail do fail (missing twin, raising lab)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
@@ -139,3 +142,48 @@ def test_tree_digest_covers_every_package_file(tmp_path):
     target = project / "src/n2t/numpy/activations.py"
     target.write_text(target.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     assert labs._tree_digest(project) != before
+
+
+# ---- every internal link and anchor in the built HTML resolves (notebook pages included) -------
+class _LinkParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+
+
+@functools.lru_cache(maxsize=None)
+def _parse(path: Path) -> _LinkParser:
+    parser = _LinkParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _target_file(site: Path, page: Path, href: str) -> Path:
+    url = urljoin("http://site/" + page.relative_to(site).as_posix(), href)
+    path = site / unquote(urlparse(url).path).lstrip("/")
+    return path / "index.html" if url.split("#")[0].endswith("/") or path.is_dir() else path
+
+
+@pytest.mark.parametrize("lang", ["", "en/"])
+def test_internal_links_and_anchors_resolve(site, lang):
+    broken = []
+    for path in doc_pages():
+        page = site / lang / path / "index.html"
+        for href in _parse(page).links:
+            if re.match(r"[a-z]+:", href) and not href.startswith("http://site"):
+                continue  # mailto:, https:, …: not ours to check offline
+            target = _target_file(site, page, href)
+            if not target.exists():
+                broken.append(f"{lang}{path}: {href}")
+                continue
+            fragment = urlparse(href).fragment
+            if fragment and target.suffix == ".html" and unquote(fragment) not in _parse(target).ids:
+                broken.append(f"{lang}{path}: {href} (no anchor)")
+    assert not broken, broken

@@ -3,9 +3,11 @@
 #
 # 概念见 [激活函数](../../../neuron/activations/)。 Concepts: [activation functions](../../../neuron/activations/).
 #
-# Every curve below comes from `n2t.numpy`: the forward pass gives the function, the hand-written
-# backward pass with an upstream gradient of ones gives its derivative. Run it yourself:
-# `python snippets/neuron/activations.py`.
+# 每条曲线都来自 `n2t.numpy`：前向函数给出 f(x)，手写的反向函数（上游梯度取全 1）给出 f'(x)。
+# Every curve comes from `n2t.numpy`: the forward pass gives f(x), the hand-written backward pass
+# (upstream gradient of ones) gives f'(x).
+#
+# 运行 / Run: `python snippets/neuron/activations.py`
 
 # %%
 import os
@@ -58,8 +60,8 @@ plt.show()
 # %% [markdown]
 # ## 饱和 / Saturation
 #
-# Largest derivative, and the share of inputs in [−5, 5] where the derivative is below 0.01 (there a
-# unit barely passes any gradient back).
+# 最大导数，以及 [−5, 5] 中导数小于 0.01 的输入所占比例。
+# Largest derivative, and the share of inputs in [−5, 5] where the derivative is below 0.01.
 
 # %%
 print(f"{'function':<18}{'max derivative':>16}{'share |f`| < 0.01':>20}")
@@ -70,7 +72,8 @@ for name, (forward, backward, kwargs) in ACTIVATIONS.items():
 # %% [markdown]
 # ## 数值稳定 / Numerical stability at |x| = 1000
 #
-# A naive `1 / (1 + np.exp(-x))` overflows for x = −1000; the package's forms do not.
+# 朴素写法 `1 / (1 + np.exp(-x))` 在 x = −1000 时溢出；包里的写法不会。
+# The naive `1 / (1 + np.exp(-x))` overflows at x = −1000; the package's forms do not.
 
 # %%
 extreme = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
@@ -83,6 +86,7 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):  # harmless und
 # %% [markdown]
 # ## 梯度检验 / Gradient check
 #
+# float64、随机上游梯度，对照中心差分与 `torch.autograd`。
 # float64, random upstream gradient, against central differences and `torch.autograd`.
 
 # %%

@@ -3,7 +3,7 @@
 #
 # 概念见 [神经元与感知机](../../../neuron/neuron/)。 Concepts: [the neuron and the perceptron](../../../neuron/neuron/).
 #
-# Run it yourself: `python snippets/neuron/perceptron.py`.
+# 运行 / Run: `python snippets/neuron/perceptron.py`
 
 # %%
 import os
@@ -21,7 +21,8 @@ MAX_EPOCHS = 20 if SMOKE else 100
 # %% [markdown]
 # ## 训练 / Training
 #
-# The perceptron learning rule, run until an epoch makes no mistake (or `MAX_EPOCHS` pass).
+# 感知机学习规则，直到某一轮不再出错（或达到 `MAX_EPOCHS`）。
+# The perceptron learning rule, until an epoch makes no mistake (or `MAX_EPOCHS` pass).
 
 # %%
 results = {}
@@ -37,8 +38,8 @@ for gate in ("and", "or", "xor"):
 # %% [markdown]
 # ## 决策边界 / Decision boundaries
 #
-# AND and OR end with a line that separates the classes; XOR never does: no line puts (0,1) and (1,0)
-# on one side and (0,0) and (1,1) on the other.
+# AND 与 OR 最终得到一条分开两类的直线；XOR 不存在这样的直线。
+# AND and OR end with a separating line; for XOR no such line exists.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))

@@ -3,12 +3,13 @@
 #
 # 概念见 [单层与多层网络](../../../neuron/layers/)。 Concepts: [layers and networks](../../../neuron/layers/).
 #
-# Two models, trained the same way (full-batch gradient descent on the binary cross-entropy):
+# 两个模型用同样的方式训练（全批量梯度下降，二元交叉熵）。
+# Two models, trained the same way (full-batch gradient descent, binary cross-entropy):
 #
-# * **linear stack** — `Linear(2, 8) → Linear(8, 1)`: two layers, but no activation between them;
-# * **two-layer net** — `Linear(2, 8) → tanh → Linear(8, 1)`.
+# * 线性叠加 / linear stack: `Linear(2, 8) → Linear(8, 1)`
+# * 两层网络 / two-layer net: `Linear(2, 8) → tanh → Linear(8, 1)`
 #
-# Run it yourself: `python snippets/neuron/xor.py`.
+# 运行 / Run: `python snippets/neuron/xor.py`
 
 # %%
 import os
@@ -86,8 +87,8 @@ for data_name, (x, y) in datasets.items():
 # %% [markdown]
 # ## 决策边界 / Decision boundaries
 #
-# The linear stack is one affine map in disguise, so its boundary is a straight line; the tanh net
-# bends it.
+# 线性叠加等价于一个仿射变换，分界线只能是直线；tanh 网络把它弯曲。
+# The linear stack is one affine map, so its boundary is a straight line; the tanh net bends it.
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(8, 8))
