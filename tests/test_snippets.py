@@ -114,7 +114,83 @@ NUMPY_ACT = {
     **{f"{n}_forward": (lambda get, n=n: get(f"{n}_forward")(X)) for n in ELEMENTWISE},
     **{f"{n}_backward": forward_backward(n, X) for n in ELEMENTWISE},
 }
+Z = np.random.default_rng(4).standard_normal((6, 4))
+LABELS = np.array([0, 3, 1, 2, 3, 0])
+T01 = np.random.default_rng(5).uniform(0, 1, (6, 4))
+BN_X = np.random.default_rng(6).standard_normal((6, 4, 3))
+GAMMA, BETA = np.array([1.0, 2.0, 0.5, -1.0]), np.array([0.0, 0.1, -0.2, 0.3])
+
+
+def loss_pair(name, *args):
+    return lambda get: get(f"{name}_backward")(1.0, get(f"{name}_forward")(*args)[1])
+
+
+def optimizer_run(name, **kwargs):
+    """Three steps of an optimizer on a tiny quadratic; returns the trajectory."""
+    def probe(get):
+        params, grads = {"w": np.array([1.0, -2.0, 3.0])}, {"w": np.zeros(3)}
+        opt = get(name)([(params, grads)], **kwargs)
+        trajectory = []
+        for _ in range(3):
+            grads["w"] = 2 * params["w"]
+            opt.step()
+            trajectory.append(params["w"].copy())
+        return trajectory
+    return probe
+
+
+def clip_probe(get):
+    grads = {"w": np.array([3.0, 4.0])}
+    return get("clip_grad_norm")([({"w": np.zeros(2)}, grads)], 1.0), grads["w"]
+
+
 PROBES = {
+    "n2t.numpy.losses": {
+        "logsumexp": lambda get: get("logsumexp")(Z * 300),
+        "log_softmax": lambda get: get("log_softmax")(Z),
+        "softmax": lambda get: get("softmax")(Z),
+        "mse_forward": lambda get: get("mse_forward")(Z, T01),
+        "mse_backward": loss_pair("mse", Z, T01),
+        "bce_with_logits_forward": lambda get: get("bce_with_logits_forward")(Z, T01),
+        "bce_with_logits_backward": loss_pair("bce_with_logits", Z, T01),
+        "softmax_cross_entropy_forward": lambda get: get("softmax_cross_entropy_forward")(Z, LABELS),
+        "softmax_cross_entropy_backward": loss_pair("softmax_cross_entropy", Z, LABELS),
+    },
+    "n2t.numpy.dropout": {
+        "dropout_forward": lambda get: get("dropout_forward")(Z, 0.5, True, np.random.default_rng(0)),
+        "dropout_backward": lambda get: get("dropout_backward")(
+            Z, get("dropout_forward")(Z, 0.5, True, np.random.default_rng(0))[1]),
+    },
+    "n2t.numpy.batchnorm": {
+        "_channel_view": lambda get: get("_channel_view")(GAMMA, 3),
+        "batchnorm_forward": lambda get: get("batchnorm_forward")(BN_X, GAMMA, BETA)[0],
+        "batchnorm_backward": lambda get: get("batchnorm_backward")(
+            BN_X * 0.3, get("batchnorm_forward")(BN_X, GAMMA, BETA)[1]),
+    },
+    "n2t.numpy.init": {
+        "calculate_gain": lambda get: [get("calculate_gain")(n) for n in ("tanh", "relu", "leaky_relu")],
+        "fans": lambda get: get("fans")((8, 3, 5, 5)),
+        **{name: (lambda get, name=name: get(name)((30, 20), np.random.default_rng(0)))
+           for name in ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform")},
+    },
+    "n2t.numpy.optim": {
+        "Pairs": lambda get: str(get("Pairs")),
+        "Optimizer": lambda get: get("Optimizer").__name__,
+        "SGD": optimizer_run("SGD", lr=0.1, momentum=0.9, weight_decay=0.01),
+        "RMSProp": optimizer_run("RMSProp", lr=0.1),
+        "Adam": optimizer_run("Adam", lr=0.1, weight_decay=0.01),
+        "clip_grad_norm": clip_probe,
+    },
+    "n2t.torch.losses": {
+        "mse": lambda get: get("mse")(torch.from_numpy(Z), torch.from_numpy(T01)),
+        "bce_with_logits": lambda get: get("bce_with_logits")(torch.from_numpy(Z), torch.from_numpy(T01)),
+        "cross_entropy": lambda get: get("cross_entropy")(torch.from_numpy(Z), torch.from_numpy(LABELS)),
+    },
+    "n2t.torch.layers": {
+        "BatchNorm1d": lambda get: (lambda bn: (bn(torch.from_numpy(BN_X)), bn.running_var))(
+            get("BatchNorm1d")(4).double()),
+        "Dropout": seeded(lambda get: get("Dropout")(0.5)(torch.from_numpy(Z))),
+    },
     "n2t.numpy.activations": {
         **NUMPY_ACT,
         "sigmoid": lambda get: get("sigmoid")(X),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["logic_gate", "triangles_and_squares", "GATES"]
+__all__ = ["logic_gate", "triangles_and_squares", "spirals", "moons", "digits", "GATES"]
 
 GATES = {
     "and": (-1, -1, -1, 1),
@@ -54,3 +54,81 @@ def triangles_and_squares(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.n
     y = np.concatenate([np.ones(n_in, dtype=int), -np.ones(n - n_in, dtype=int)])
     order = rng.permutation(n)
     return x[order], y[order]
+
+
+def _check_count(name: str, value: int, minimum: int, where: str) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{where}: argument '{name}' must be an int >= {minimum}; got {value!r}")
+
+
+def spirals(
+    n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms, one per class (the cs231n toy problem).
+
+    Args:
+        n_per_class: points per arm.
+        n_classes: number of arms (classes), at least 2.
+        noise: standard deviation of the angular noise.
+        seed: seed for ``np.random.default_rng``.
+
+    Returns:
+        ``(x, y)``: points, shape ``(N, 2)`` with N = n_per_class · n_classes, roughly in [−1, 1]²;
+        integer labels, shape ``(N,)``.
+    """
+    _check_count("n_per_class", n_per_class, 1, "spirals")
+    _check_count("n_classes", n_classes, 2, "spirals")
+    rng = np.random.default_rng(seed)
+    radius = np.tile(np.linspace(0.05, 1.0, n_per_class), n_classes)
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    angle = labels * (2 * np.pi / n_classes) + radius * 4.0 + rng.normal(0.0, noise, radius.size)
+    x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
+    return x, labels
+
+
+def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (like scikit-learn's ``make_moons``), generated here.
+
+    Args:
+        n: number of points (half per class).
+        noise: standard deviation of Gaussian noise added to every coordinate.
+        seed: seed for ``np.random.default_rng``.
+
+    Returns:
+        ``(x, y)``: points, shape ``(N, 2)``; labels in {0, 1}, shape ``(N,)``.
+    """
+    _check_count("n", n, 2, "moons")
+    rng = np.random.default_rng(seed)
+    n_upper = n // 2
+    t_upper = np.linspace(0, np.pi, n_upper)
+    t_lower = np.linspace(0, np.pi, n - n_upper)
+    upper = np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1)
+    lower = np.stack([1 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1)
+    x = np.concatenate([upper, lower]) + rng.normal(0.0, noise, (n, 2))
+    y = np.concatenate([np.zeros(n_upper, dtype=int), np.ones(n - n_upper, dtype=int)])
+    return x, y
+
+
+def digits(test_size: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8×8 digits (1,797 images, no download), split with stratification.
+
+    Pixels are scaled from 0..16 to [0, 1]. Needs scikit-learn (the ``docs`` and ``test`` extras).
+
+    Args:
+        test_size: fraction of the images held out for testing.
+        seed: seed of the split (the same seed always gives the same split).
+
+    Returns:
+        ``(x_train, x_test, y_train, y_test)``: images flattened to shape ``(N, 64)``, float64;
+        labels in 0..9, shape ``(N,)``.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"digits: argument 'test_size' must lie in (0, 1); got {test_size!r}")
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    x = bunch.data.astype(np.float64) / 16.0
+    y = bunch.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
+    return x_train, x_test, y_train, y_test

@@ -23,11 +23,33 @@ from n2t.numpy.activations import (
     tanh_backward,
     tanh_forward,
 )
+from n2t.numpy.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from n2t.numpy.dropout import Dropout, dropout_backward, dropout_forward
+from n2t.numpy.layers import GELU, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
 from n2t.numpy.linear import Linear, linear_backward, linear_forward
+from n2t.numpy.losses import (
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    log_softmax,
+    logsumexp,
+    mse_backward,
+    mse_forward,
+    softmax,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
+from n2t.numpy.module import Module
+from n2t.numpy.optim import SGD, Adam, RMSProp, clip_grad_norm
 from n2t.numpy.perceptron import Perceptron
+from n2t.numpy.serialize import load_model, save_model
+from n2t.numpy.train import evaluate, fit
 
 __all__ = [
-    "Linear", "Perceptron",
+    "Adam", "BatchNorm1d", "Dropout", "GELU", "LeakyReLU", "Linear", "Module", "Perceptron", "RMSProp", "ReLU",
+    "SGD", "Sequential", "Sigmoid", "Tanh", "batchnorm_backward", "batchnorm_forward", "bce_with_logits_backward",
+    "bce_with_logits_forward", "clip_grad_norm", "dropout_backward", "dropout_forward", "evaluate", "fit",
+    "load_model", "log_softmax", "logsumexp", "mse_backward", "mse_forward", "save_model", "softmax",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward",
     "elu_backward", "elu_forward", "erf", "gelu_backward", "gelu_forward",
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "prelu_backward", "prelu_forward", "relu_backward", "relu_forward", "sigmoid",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from n2t._validate import as_float_array, checks_dout, require_ndim
+from n2t.numpy.module import Module
 from n2t.numpy.serialize import load_params, save_params
 
 # --8<-- [start:imports]
@@ -90,7 +91,7 @@ def _init_uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int)
     return rng.uniform(-bound, bound, size=shape)
 
 
-class Linear:
+class Linear(Module):
     """Fully connected layer holding ``params`` and ``grads`` dicts (keys ``"W"``, ``"b"``).
 
     ``params["W"]`` has shape ``(out_features, in_features)``, exactly ``torch.nn.Linear.weight``,
@@ -109,6 +110,8 @@ class Linear:
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Linear: argument '{name}' must be a positive int; got {value!r}")
+        super().__init__()
+        self.in_features, self.out_features, self.bias = int(in_features), int(out_features), bool(bias)
         rng = np.random.default_rng() if rng is None else rng
         self.params = {"W": _init_uniform(rng, (out_features, in_features), in_features)}
         if bias:
@@ -120,8 +123,6 @@ class Linear:
         """Args: x, shape ``(N, D)``. Returns: y, shape ``(N, H)``."""
         out, self._cache = linear_forward(x, self.params["W"], self.params.get("b"))
         return out
-
-    __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Store ∂L/∂W and ∂L/∂b in ``grads``; return ∂L/∂x.
@@ -140,9 +141,9 @@ class Linear:
             self.grads["b"] = db
         return dx
 
-    def num_parameters(self) -> int:
-        """Number of scalars learned: H·D weights plus H biases."""
-        return int(sum(value.size for value in self.params.values()))
+    def config(self) -> dict:
+        """``in_features``, ``out_features``, ``bias``."""
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``params`` to an ``.npz`` file (see :func:`n2t.numpy.serialize.save_params`)."""

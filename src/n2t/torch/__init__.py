@@ -15,11 +15,15 @@ from n2t.torch.activations import (
     tanh,
 )
 from n2t.torch.device import default_device
+from n2t.torch.layers import Activation, BatchNorm1d, Dropout, mlp
+from n2t.torch.losses import bce_with_logits, cross_entropy, mse
 from n2t.torch.linear import Linear, linear
 from n2t.torch.perceptron import Perceptron
 from n2t.torch.serialize import load_state, save_state
+from n2t.torch.train import evaluate, fit
 
 __all__ = [
+    "Activation", "BatchNorm1d", "Dropout", "evaluate", "fit", "bce_with_logits", "cross_entropy", "mlp", "mse",
     "Linear", "PReLU", "Perceptron", "default_device", "elu", "gelu", "leaky_relu", "linear",
     "load_state", "prelu", "relu", "save_state", "sigmoid", "swish", "tanh",
 ]
