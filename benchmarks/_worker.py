@@ -38,7 +38,29 @@ def numpy_cases(rng):
     b = rng.standard_normal(H).astype(np.float32)
     dy = rng.standard_normal((N, H)).astype(np.float32)
     cases["linear"] = lambda: nnp.linear_backward(dy, nnp.linear_forward(x, w, b)[1])
+    cases["digits_epoch"] = numpy_digits_epoch()
     return cases
+
+
+def numpy_digits_epoch():
+    """One epoch (minibatches of 32, Adam) of a 64-128-10 ReLU MLP on the digits training split."""
+    import n2t.numpy as nnp
+    from n2t.data import digits
+    from n2t.numpy.train import minibatches, train_step
+
+    x_train, _, y_train, _ = digits()
+    x_train = x_train.astype(np.float32)
+    rng = np.random.default_rng(0)
+    model = nnp.Sequential(nnp.Linear(64, 128, rng=rng), nnp.ReLU(), nnp.Linear(128, 10, rng=rng))
+    for layer in (model[0], model[2]):
+        layer.params = {k: v.astype(np.float32) for k, v in layer.params.items()}
+    optimizer = nnp.Adam(model.parameters(), lr=1e-3)
+
+    def epoch():
+        for index in minibatches(len(x_train), 32, rng):
+            train_step(model, optimizer, x_train[index], y_train[index])
+
+    return epoch
 
 
 def torch_cases(rng):
@@ -67,7 +89,30 @@ def torch_cases(rng):
         layer(x).backward(dy)
 
     cases["linear"] = linear_step
+    cases["digits_epoch"] = torch_digits_epoch()
     return cases
+
+
+def torch_digits_epoch():
+    """The same epoch in PyTorch (n2t.torch.mlp, torch.optim.Adam)."""
+    import torch
+
+    import n2t.torch as nt
+    from n2t.data import digits
+
+    x_train, _, y_train, _ = digits()
+    x, y = torch.from_numpy(x_train).float(), torch.from_numpy(y_train)
+    model = nt.mlp([64, 128, 10])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+
+    def epoch():
+        for index in torch.randperm(len(x), generator=generator).split(32):
+            optimizer.zero_grad()
+            nt.cross_entropy(model(x[index]), y[index]).backward()
+            optimizer.step()
+
+    return epoch
 
 
 def main(backend):
