@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import n2t.numpy as nnp
 import n2t.torch as nt
@@ -130,3 +132,44 @@ def test_mlp_builder_matches_numpy_layout():
     assert sum(p.numel() for p in model.parameters()) == 64 * 32 + 32 + 2 * 32 + 32 * 10 + 10
     with pytest.raises(ValueError, match="argument 'sizes'"):
         nt.mlp([3])
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 6), c=st.integers(1, 5), extra=st.lists(st.integers(1, 3), max_size=2),
+       seed=st.integers(0, 2**16))
+def test_batchnorm_matches_torch_for_any_shape(n, c, extra, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *extra)) * 3
+    gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+    out, cache = nnp.batchnorm_forward(x, gamma, beta)
+    dout = rng.standard_normal(x.shape)
+    dx, dgamma, dbeta = nnp.batchnorm_backward(dout, cache)
+    tensors = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+    reference = F.batch_norm(tensors[0], None, None, tensors[1], tensors[2], training=True)
+    reference.backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(out, reference.detach().numpy(), atol=1e-10)
+    for ours, tensor in zip((dx, dgamma, dbeta), tensors):
+        np.testing.assert_allclose(ours, tensor.grad.numpy(), atol=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), p=st.floats(0.0, 0.9), seed=st.integers(0, 99))
+def test_dropout_shapes_and_values_for_any_input(shape, p, seed):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    out, cache = nnp.dropout_forward(x, p, True, np.random.default_rng(seed))
+    assert out.shape == x.shape
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], x[kept] / (1 - p))
+    gradient = nnp.dropout_backward(np.ones_like(x), cache)
+    np.testing.assert_array_equal(gradient != 0, kept)  # the gradient flows exactly where x was kept
+
+
+@pytest.mark.gpu
+def test_torch_batchnorm_and_mlp_on_cuda(rng):
+    x = torch.from_numpy(rng.standard_normal((8, 4)))
+    cpu, gpu = nt.BatchNorm1d(4).double(), nt.BatchNorm1d(4).double().cuda()
+    torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gpu.running_var.cpu(), cpu.running_var, rtol=1e-12, atol=1e-12)
+    model = nt.mlp([4, 8, 3], batchnorm=True).double()
+    expected = model.eval()(x)
+    torch.testing.assert_close(model.cuda()(x.cuda()).cpu(), expected, rtol=1e-10, atol=1e-10)
