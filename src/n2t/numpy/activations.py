@@ -157,7 +157,7 @@ def leaky_relu_forward(x: np.ndarray, negative_slope: float = 0.01) -> tuple[np.
     Returns:
         ``(out, cache)``, ``out`` of shape ``(*)``.
     """
-    out = np.where(x > 0, x, negative_slope * x)
+    out = np.maximum(x, 0) + negative_slope * np.minimum(x, 0)  # arithmetic, no np.where: faster
     return out, (x, negative_slope)
 # --8<-- [end:leaky-relu-forward]
 
@@ -175,7 +175,7 @@ def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         dx, shape ``(*)``.
     """
     x, negative_slope = cache
-    return np.where(x > 0, dout, negative_slope * dout)
+    return dout * (x > 0) + negative_slope * dout * (x <= 0)
 # --8<-- [end:leaky-relu-backward]
 
 
