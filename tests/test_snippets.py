@@ -175,7 +175,8 @@ PROBES = {
     },
     "n2t.numpy.optim": {
         "Pairs": lambda get: str(get("Pairs")),
-        "Optimizer": lambda get: get("Optimizer").__name__,
+        "Optimizer": lambda get: (lambda pair, opt: (opt.zero_grad(), pair[1]["w"], opt.lr))(
+            pair := ({"w": np.ones(3)}, {"w": np.ones(3)}), get("Optimizer")([pair], lr=0.5, weight_decay=0.1)),
         "SGD": optimizer_run("SGD", lr=0.1, momentum=0.9, weight_decay=0.01),
         "RMSProp": optimizer_run("RMSProp", lr=0.1),
         "Adam": optimizer_run("Adam", lr=0.1, weight_decay=0.01),

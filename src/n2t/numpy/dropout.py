@@ -12,8 +12,8 @@ import numpy as np
 __all__ = ["dropout_forward", "dropout_backward", "Dropout"]
 
 
-def _check_p(x: np.ndarray, p: float, training: bool = True, rng: np.random.Generator | None = None) -> None:
-    """Raise unless 0 <= p < 1."""
+def _check_p(p: float, **_: object) -> None:
+    """Raise unless 0 <= p < 1 (other arguments of ``dropout_forward`` are ignored)."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout_forward: argument 'p' must lie in [0, 1); got {p!r}")
 
@@ -72,7 +72,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None) -> None:
         super().__init__()
-        _check_p(np.zeros(1), p)
+        _check_p(p)
         self.p = float(p)
         self.rng = np.random.default_rng() if rng is None else rng
         self._cache: tuple | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from n2t._validate import as_float_array, checks_dout, require_ndim
+from n2t._validate import checks_dout, float_args, require_ndim
 from n2t.numpy.module import Module
 from n2t.numpy.serialize import load_params, save_params
 
@@ -15,35 +15,21 @@ import numpy as np
 __all__ = ["linear_forward", "linear_backward", "Linear"]
 
 
-def _check_linear_args(x, w, b):
+def _check_linear_shapes(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> None:
     """Raise a clear error for shapes that ``linear_forward`` cannot combine."""
-    x = as_float_array("x", x, "linear_forward")
-    w = as_float_array("w", w, "linear_forward")
     require_ndim("w", w, 2, "linear_forward", "(H, D)")
     if x.ndim < 1 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear_forward: argument 'x' must have shape (N, D) with D = {w.shape[1]} "
             f"(w has shape (H, D) = {w.shape}); got shape {x.shape}"
         )
-    if b is not None:
-        b = as_float_array("b", b, "linear_forward")
-        if b.shape != (w.shape[0],):
-            raise ValueError(
-                f"linear_forward: argument 'b' must have shape (H,) = ({w.shape[0]},); "
-                f"got shape {b.shape}"
-            )
-    return x, w, b
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(
+            f"linear_forward: argument 'b' must have shape (H,) = ({w.shape[0]},); got shape {b.shape}"
+        )
 
 
-def _validated_linear_forward(fn):
-    def wrapper(x, w, b=None):
-        return fn(*_check_linear_args(x, w, b))
-
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
-    return wrapper
-
-
-@_validated_linear_forward
+@float_args("x", "w", "b", check=_check_linear_shapes)
 # --8<-- [start:linear-forward]
 def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, tuple]:
     """Affine map y = x Wᵀ + b, as ``torch.nn.functional.linear``.
@@ -117,7 +103,7 @@ class Linear(Module):
         if bias:
             self.params["b"] = _init_uniform(rng, (out_features,), in_features)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        self._cache = None
+        self._cache: tuple | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Args: x, shape ``(N, D)``. Returns: y, shape ``(N, H)``."""

@@ -24,7 +24,6 @@ __all__ = [
 
 def _check_same_shape(prediction: np.ndarray, target: np.ndarray) -> None:
     """Raise unless prediction and target have the same shape."""
-    target = np.asarray(target)
     if prediction.shape != target.shape:
         raise ValueError(
             f"argument 'target' must have the shape of the prediction {prediction.shape}; got {target.shape}"
@@ -45,7 +44,7 @@ def _check_class_labels(logits: np.ndarray, labels: np.ndarray) -> None:
         raise ValueError(f"argument 'labels' must lie in [0, {logits.shape[1]}); got {labels.min()}..{labels.max()}")
 
 
-def _check_upstream(dout: np.ndarray) -> None:
+def _check_upstream(dout: np.ndarray, cache: tuple | None = None) -> None:
     """Raise unless the upstream gradient of a scalar loss is a scalar."""
     if np.ndim(dout) != 0:
         raise ValueError(f"argument 'dout' of a loss must be a scalar; got shape {np.shape(dout)}")
@@ -93,7 +92,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 # --8<-- [end:logsumexp]
 
 
-@float_args("prediction", "target", check=lambda prediction, target: _check_same_shape(prediction, target))
+@float_args("prediction", "target", check=_check_same_shape)
 # --8<-- [start:mse-forward]
 def mse_forward(prediction: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Mean squared error with the 1/2 convention: L = 1/(2N) Σᵢ ‖ŷᵢ − yᵢ‖².
@@ -115,7 +114,7 @@ def mse_forward(prediction: np.ndarray, target: np.ndarray) -> tuple[np.ndarray,
 # --8<-- [end:mse-forward]
 
 
-@float_args("dout", check=lambda dout, cache: _check_upstream(dout))
+@float_args("dout", check=_check_upstream)
 # --8<-- [start:mse-backward]
 def mse_backward(dout: float, cache: tuple) -> np.ndarray:
     """∂L/∂ŷ = dout · (ŷ − y)/N.
@@ -152,7 +151,7 @@ def bce_with_logits_forward(logits: np.ndarray, target: np.ndarray) -> tuple[np.
 # --8<-- [end:bce-forward]
 
 
-@float_args("dout", check=lambda dout, cache: _check_upstream(dout))
+@float_args("dout", check=_check_upstream)
 # --8<-- [start:bce-backward]
 def bce_with_logits_backward(dout: float, cache: tuple) -> np.ndarray:
     """∂L/∂z = dout · (σ(z) − t)/n for n entries.
@@ -191,7 +190,7 @@ def softmax_cross_entropy_forward(logits: np.ndarray, labels: np.ndarray) -> tup
 # --8<-- [end:softmax-ce-forward]
 
 
-@float_args("dout", check=lambda dout, cache: _check_upstream(dout))
+@float_args("dout", check=_check_upstream)
 # --8<-- [start:softmax-ce-backward]
 def softmax_cross_entropy_backward(dout: float, cache: tuple) -> np.ndarray:
     """The fused gradient ∂L/∂z = dout · (p − onehot(y))/N with p = softmax(z).

@@ -20,7 +20,7 @@ def save_params(path: str | os.PathLike, params: Mapping[str, np.ndarray]) -> No
         params: name → array, e.g. a layer's ``params`` dict.
     """
     for name, value in params.items():
-        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fU":
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
             raise TypeError(f"save_params: params[{name!r}] must be a float ndarray; got {type(value).__name__}")
     np.savez(path, **params)  # type: ignore[arg-type]  # numpy stubs confuse **kwargs with allow_pickle
 

@@ -23,7 +23,7 @@ def as_float_tensor(name: str, value: Any, where: str) -> torch.Tensor:
 
 
 def float_tensor_args(fn: F) -> F:
-    """Decorator: the first positional argument (and ``alpha`` if a tensor) must be float tensors."""
+    """Decorator: the first positional argument ``x`` must be a floating-point tensor."""
 
     @functools.wraps(fn)
     def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
