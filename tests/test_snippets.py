@@ -225,6 +225,22 @@ PROBES = {
 }
 
 
+def _topic_probes() -> dict:
+    """Probes kept next to each chapter's tests: every ``tests/probes_<topic>.py`` defines ``PROBES``."""
+    found = {}
+    for path in sorted(Path(__file__).parent.glob("probes_*.py")):
+        module = importlib.import_module(path.stem)
+        overlap = set(found) & set(module.PROBES)
+        assert not overlap, f"{path.name}: probes for {sorted(overlap)} are defined twice"
+        found.update(module.PROBES)
+    return found
+
+
+for _module_name, _probes in _topic_probes().items():
+    assert _module_name not in PROBES, f"probes for {_module_name} are defined twice"
+    PROBES[_module_name] = _probes
+
+
 def assert_same(a, b, where):
     if isinstance(a, (tuple, list)):
         assert type(a) is type(b) and len(a) == len(b), where
