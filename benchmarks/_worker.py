@@ -116,8 +116,11 @@ def torch_digits_epoch():
 
 
 def main(backend):
+    import _cnn_cases
+
     rng = np.random.default_rng(0)
     cases = numpy_cases(rng) if backend == "numpy" else torch_cases(rng)
+    cases.update((_cnn_cases.numpy_cases if backend == "numpy" else _cnn_cases.torch_cases)(rng))
     print(json.dumps({name: best_time(fn) for name, fn in cases.items()}))
 
 

@@ -1,4 +1,5 @@
-"""``make bench``: n2t.numpy against PyTorch (CPU) on activations and the linear layer.
+"""``make bench``: n2t.numpy against PyTorch (CPU): activations, the linear layer, an MLP epoch, convolution,
+max-pooling and a LeNet training step (shapes in ``_worker.py`` and ``_cnn_cases.py``).
 
 Each backend runs in its own process with the same fixed thread count (default 1; set
 N2T_BENCH_THREADS), because NumPy's BLAS pool and torch's intra-op pool slow each other down when

@@ -71,7 +71,12 @@ def free_names(code: str) -> set[str]:
     tree = ast.parse(code)
     loads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in (*n.args, *n.kwonlyargs)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arguments):
+            every = (*node.posonlyargs, *node.args, *node.kwonlyargs, node.vararg, node.kwarg)
+            local |= {a.arg for a in every if a is not None}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            local.add(node.name)  # nested definitions
     return loads - local - defined_names(code) - set(dir(builtins))
 
 

@@ -9,9 +9,11 @@ package, the lock file and the Python version, so any change to code the lab can
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +22,7 @@ SNIPPETS = ROOT / "snippets"
 LABS_OUT = ROOT / "docs" / "labs"
 CACHE = Path(os.environ.get("N2T_LAB_CACHE", ROOT / ".cache" / "labs"))
 KEY_INPUTS = ("src/n2t", "constraints.txt", "tools/labs.py")
+RESULTS_VAR = "N2T_LAB_RESULTS"  # a lab that sets it writes the numbers its concept page quotes there
 
 
 class LabError(RuntimeError):
@@ -64,11 +67,28 @@ def execute(lab: Path, timeout: int = 300):
         allow_errors=False,
         resources={"metadata": {"path": str(ROOT)}},
     )
-    try:
-        client.execute(env={**os.environ, "MPLBACKEND": "Agg", "N2T_SMOKE": ""})
-    except CellExecutionError as error:
-        raise LabError(f"lab {lab.relative_to(ROOT)} raised:\n{error}") from None
+    with tempfile.TemporaryDirectory() as scratch:
+        results = Path(scratch) / "results.json"
+        try:
+            client.execute(env={**os.environ, "MPLBACKEND": "Agg", "N2T_SMOKE": "", RESULTS_VAR: str(results)})
+        except CellExecutionError as error:
+            raise LabError(f"lab {lab.relative_to(ROOT)} raised:\n{error}") from None
+        if results.exists():
+            notebook.metadata["n2t_results"] = json.loads(results.read_text(encoding="utf-8"))
     return notebook
+
+
+def _write_results(notebook_path: Path) -> None:
+    """Put a lab's recorded numbers next to its notebook as ``<name>.json`` (concept pages read them)."""
+    import nbformat
+
+    results = nbformat.read(notebook_path, as_version=4).metadata.get("n2t_results")
+    target = notebook_path.with_suffix(".json")
+    text = None if results is None else json.dumps(results, indent=1, sort_keys=True)
+    if text is None:
+        target.unlink(missing_ok=True)
+    elif not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
 
 
 def _execute_into(lab: Path, cached: Path, log) -> None:
@@ -102,9 +122,11 @@ def build_labs(snippets: Path = SNIPPETS, out_dir: Path = LABS_OUT, log=print) -
         if not target.exists() or target.read_bytes() != cached.read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cached, target)
+        _write_results(target)
     produced = [target for _, _, target in plan]
     for orphan in set(out_dir.glob("*/*.ipynb")) - set(produced):
         orphan.unlink()
+        orphan.with_suffix(".json").unlink(missing_ok=True)
     current = {cached for _, cached, _ in plan}
     for lab, _, _ in plan:  # older executions of the same lab can never be shown again
         for old in CACHE.glob(f"{lab.parent.name}-{lab.stem}-*.ipynb"):

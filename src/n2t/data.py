@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["logic_gate", "triangles_and_squares", "spirals", "moons", "digits", "GATES"]
+__all__ = ["logic_gate", "triangles_and_squares", "spirals", "moons", "digits", "shapes", "GATES"]
 
 GATES = {
     "and": (-1, -1, -1, 1),
@@ -132,3 +132,59 @@ def digits(test_size: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     y = bunch.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     return x_train, x_test, y_train, y_test
+
+
+def shapes(n: int = 1000, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[dict[str, np.ndarray]]]:
+    """Noisy grey images with one to three filled shapes (discs, squares, triangles), for segmentation.
+
+    Each shape has the area of a disc of radius size/10 … size/5 (so size does not give the class away)
+    and its own brightness in [0.55, 1], above the background's [0, 0.35]; Gaussian noise (σ = 0.08)
+    is added and the result clipped to [0, 1]. Shapes may overlap: a later shape covers an earlier one
+    in the mask. Squares are axis-aligned, triangles equilateral and rotated at random.
+
+    Args:
+        n: number of images N.
+        size: height and width of each image (at least 16).
+        seed: seed for ``np.random.default_rng`` (the same seed always gives the same data).
+
+    Returns:
+        ``(images, masks, targets)``: images ``(N, 1, size, size)`` float64 in [0, 1]; masks
+        ``(N, size, size)`` int64 with classes 0 background, 1 disc, 2 square, 3 triangle; and per
+        image a dict (torchvision's detection format) with ``"boxes"`` ``(K, 4)`` float64
+        ``(x1, y1, x2, y2)`` — the pixel edges around each whole shape, x along columns — and
+        ``"labels"`` ``(K,)`` int64 in 1..3.
+    """
+    _check_count("n", n, 1, "shapes")
+    _check_count("size", size, 16, "shapes")
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size] + 0.5  # pixel centres, (size, size) each
+    images = np.empty((n, 1, size, size))
+    masks = np.zeros((n, size, size), dtype=np.int64)
+    targets = []
+    for index in range(n):
+        image = np.full((size, size), rng.uniform(0.0, 0.35))
+        boxes, labels = [], []
+        for _ in range(rng.integers(1, 4)):
+            label = int(rng.integers(1, 4))
+            radius = rng.uniform(size / 10, size / 5)
+            half_side = radius * np.sqrt(np.pi) / 2  # the square with the disc's area
+            circumradius = radius * np.sqrt(4 * np.pi / (3 * np.sqrt(3)))  # the triangle with it
+            reach = (radius, half_side, circumradius)[label - 1]  # the whole shape stays inside
+            cy, cx = rng.uniform(reach + 0.5, size - reach - 0.5, 2)
+            dy, dx = rows - cy, cols - cx
+            if label == 1:
+                inside = dx**2 + dy**2 <= radius**2
+            elif label == 2:
+                inside = np.maximum(abs(dx), abs(dy)) <= half_side
+            else:  # inside three half-planes whose normals are 120° apart
+                normals = rng.uniform(0, 2 * np.pi) + np.array([0, 2, 4]) * np.pi / 3
+                distances = np.cos(normals)[:, None, None] * dx + np.sin(normals)[:, None, None] * dy
+                inside = np.all(distances <= circumradius / 2, axis=0)
+            ys, xs = np.nonzero(inside)
+            image[inside] = rng.uniform(0.55, 1.0)
+            masks[index][inside] = label
+            boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+            labels.append(label)
+        images[index, 0] = np.clip(image + rng.normal(0.0, 0.08, image.shape), 0.0, 1.0)
+        targets.append({"boxes": np.array(boxes, dtype=np.float64), "labels": np.array(labels, dtype=np.int64)})
+    return images, masks, targets

@@ -23,7 +23,16 @@ from n2t.numpy.activations import (
     tanh_backward,
     tanh_forward,
 )
-from n2t.numpy.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from n2t.numpy.batchnorm import BatchNorm1d, BatchNorm2d, batchnorm_backward, batchnorm_forward
+from n2t.numpy.conv import (
+    Conv2d,
+    conv1d,
+    conv2d_backward,
+    conv2d_forward,
+    conv_output_size,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+)
 from n2t.numpy.dropout import Dropout, dropout_backward, dropout_forward
 from n2t.numpy.layers import GELU, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
 from n2t.numpy.linear import Linear, linear_backward, linear_forward
@@ -41,10 +50,23 @@ from n2t.numpy.losses import (
 from n2t.numpy.module import Module
 from n2t.numpy.optim import SGD, Adam, RMSProp, clip_grad_norm
 from n2t.numpy.perceptron import Perceptron
+from n2t.numpy.pooling import (
+    AvgPool2d,
+    Flatten,
+    MaxPool2d,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+from n2t.numpy.residual import ResidualBlock
 from n2t.numpy.serialize import load_model, save_model
 from n2t.numpy.train import evaluate, fit
 
 __all__ = [
+    "AvgPool2d", "BatchNorm2d", "Conv2d", "Flatten", "MaxPool2d", "ResidualBlock", "avg_pool2d_backward",
+    "avg_pool2d_forward", "conv1d", "conv2d_backward", "conv2d_forward", "conv_output_size",
+    "conv_transpose2d_backward", "conv_transpose2d_forward", "max_pool2d_backward", "max_pool2d_forward",
     "Adam", "BatchNorm1d", "Dropout", "GELU", "LeakyReLU", "Linear", "Module", "Perceptron", "RMSProp", "ReLU",
     "SGD", "Sequential", "Sigmoid", "Tanh", "batchnorm_backward", "batchnorm_forward", "bce_with_logits_backward",
     "bce_with_logits_forward", "clip_grad_norm", "dropout_backward", "dropout_forward", "evaluate", "fit",

@@ -9,7 +9,7 @@ from n2t.numpy.module import Module
 import numpy as np
 # --8<-- [end:imports]
 
-__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNorm1d"]
+__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNorm1d", "BatchNorm2d"]
 
 
 def _check_affine(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> None:
@@ -131,3 +131,14 @@ class BatchNorm1d(Module):
 
     def config(self) -> dict:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of images ``(N, C, H, W)``: one mean and variance per channel, taken over the
+    batch and every pixel (as ``torch.nn.BatchNorm2d``). Same arguments as :class:`BatchNorm1d`."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Args: x, shape ``(N, C, H, W)``. Returns: the same shape."""
+        if np.ndim(x) != 4:
+            raise ValueError(f"BatchNorm2d: argument 'x' must be 4-D with shape (N, C, H, W); got shape {np.shape(x)}")
+        return super().forward(x)

@@ -60,10 +60,11 @@ FORMAT = "n2t.numpy.Sequential/1"
 
 
 def _layer_classes() -> dict[str, type]:
-    from n2t.numpy import batchnorm, dropout, layers, linear
+    from n2t.numpy import batchnorm, conv, dropout, layers, linear, pooling
 
-    classes = [linear.Linear, batchnorm.BatchNorm1d, dropout.Dropout, layers.ReLU, layers.LeakyReLU,
-               layers.Tanh, layers.Sigmoid, layers.GELU]
+    classes = [linear.Linear, batchnorm.BatchNorm1d, batchnorm.BatchNorm2d, dropout.Dropout, layers.ReLU,
+               layers.LeakyReLU, layers.Tanh, layers.Sigmoid, layers.GELU, conv.Conv2d, pooling.MaxPool2d,
+               pooling.AvgPool2d, pooling.Flatten]
     return {cls.__name__: cls for cls in classes}
 
 

@@ -14,6 +14,7 @@ from n2t.torch.activations import (
     swish,
     tanh,
 )
+from n2t.torch.conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
 from n2t.torch.device import default_device
 from n2t.torch.layers import Activation, BatchNorm1d, Dropout, mlp
 from n2t.torch.losses import bce_with_logits, cross_entropy, mse
@@ -23,6 +24,7 @@ from n2t.torch.serialize import load_state, save_state
 from n2t.torch.train import evaluate, fit
 
 __all__ = [
+    "AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d",
     "Activation", "BatchNorm1d", "Dropout", "evaluate", "fit", "bce_with_logits", "cross_entropy", "mlp", "mse",
     "Linear", "PReLU", "Perceptron", "default_device", "elu", "gelu", "leaky_relu", "linear",
     "load_state", "prelu", "relu", "save_state", "sigmoid", "swish", "tanh",
