@@ -296,6 +296,10 @@ def test_resnet_and_conv_stack_run_on_cuda():
     (lambda: make_shortcut(8, 16, 2, "D"), ValueError, "'option' must be one of"),
     (lambda: make_shortcut(8, 4, 1, "A"), ValueError, "'out_channels' must be >= in_channels = 8; got 4"),
     (lambda: make_shortcut(8, 0), ValueError, "make_shortcut: argument 'out_channels' must be an int >= 1"),
+    (lambda: resnet18(small_input=1), TypeError, "'small_input' must be a bool; got int"),
+    (lambda: resnet18(zero_init_residual="yes"), TypeError, "'zero_init_residual' must be a bool"),
+    (lambda: init_weights(torch.zeros(3)), TypeError, "init_weights: argument 'model' must be an nn.Module"),
+    (lambda: init_weights(nn.Linear(2, 2), zero_init_residual=None), TypeError, "'zero_init_residual'"),
     (lambda: Highway(0), ValueError, "'features'"),
     (lambda: Highway(4, gate_bias="low"), TypeError, "'gate_bias' must be a float"),
 ])

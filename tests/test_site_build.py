@@ -190,3 +190,23 @@ def test_internal_links_and_anchors_resolve(site, lang):
             if fragment and target.suffix == ".html" and unquote(fragment) not in _parse(target).ids:
                 broken.append(f"{lang}{path}: {href} (no anchor)")
     assert not broken, broken
+
+
+def test_a_lab_records_the_numbers_its_page_quotes(tmp_path):
+    import nbformat
+
+    lab = tmp_path / "demo.py"
+    lab.write_text("# %%\nimport json, os\nfrom pathlib import Path\n"
+                   "Path(os.environ['N2T_LAB_RESULTS']).write_text(json.dumps({'answer': 6 * 7}))\n", encoding="utf-8")
+    notebook_path = tmp_path / "demo.ipynb"
+    nbformat.write(labs.execute(lab), notebook_path)
+    labs._write_results(notebook_path)
+    assert json.loads(notebook_path.with_suffix(".json").read_text(encoding="utf-8")) == {"answer": 42}
+
+
+def test_lenet_page_quotes_the_lab_accuracy(site):
+    recorded = json.loads((ROOT / "docs/labs/cnn/lenet.json").read_text(encoding="utf-8"))
+    assert recorded["numpy_accuracy"] >= 0.985 and recorded["torch_accuracy"] >= 0.985
+    for page in ("cnn/lenet/index.html", "en/cnn/lenet/index.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        assert f"{recorded['numpy_accuracy']:.2%}".replace("%", "") in html, page

@@ -166,4 +166,5 @@ if os.environ.get("N2T_LAB_RESULTS"):
     Path(os.environ["N2T_LAB_RESULTS"]).write_text(json.dumps(results))
 if not SMOKE:
     assert numpy_curve[-1] >= 0.985 and torch_curve[-1] >= 0.985, (numpy_curve[-1], torch_curve[-1])
+    assert min(numpy_curve[-1], torch_curve[-1]) > svm_accuracy, "the concept page says both LeNets beat the SVM"
 assert numpy_model.num_parameters() == sum(p.numel() for p in torch_model.parameters())

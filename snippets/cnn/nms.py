@@ -126,3 +126,29 @@ assert len(kept[0.7]) > len(strict), "a higher threshold suppresses less"
 top = strict[: len(truth)]  # the most confident survivors: one per object
 assert np.all(box_iou(truth, candidates[top]).max(axis=1) > 0.6), "each object keeps a well-fitting box"
 assert np.allclose(decode_boxes(deltas, anchors[matched]), truth), "decoding the offsets gives the boxes back"
+
+# %% [markdown]
+# ## 记录结果 / Record the results
+#
+# 建站时设置 `N2T_LAB_RESULTS`，概念页引用这里记下的数字。
+# The site build sets `N2T_LAB_RESULTS`; the concept page quotes the numbers recorded here.
+
+# %%
+import json
+from pathlib import Path
+
+best_anchor_iou = box_iou(truth, anchors).max(axis=1)
+results = {"objects": len(truth), "candidates": len(candidates), "clutter": len(clutter),
+           "threshold_low": THRESHOLDS[0], "threshold_high": THRESHOLDS[1],
+           **{f"kept_{level}": len(kept[t]) for level, t in zip(("low", "high"), THRESHOLDS)},
+           **{f"confident_{level}": int(np.sum(scores[kept[t]] > 0.5))
+              for level, t in zip(("low", "high"), THRESHOLDS)},
+           "max_iou_between_objects": float(np.max(box_iou(truth, truth)[np.triu_indices(len(truth), 1)])),
+           "iou_object_best_candidate": float(box_iou(truth[:1], candidates[best[:1]])[0, 0]),
+           "iou_two_candidates": float(box_iou(candidates[:1], candidates[1:2])[0, 0]),
+           "top_kept_min_iou": float(box_iou(truth, candidates[top]).max(axis=1).min()),
+           "anchors": len(anchors), "anchor_grid": grid[0], "anchor_stride": STRIDE,
+           "anchors_per_cell": len(SIZES) * len(RATIOS), "image_size": SIZE,
+           "best_anchor_iou_min": float(best_anchor_iou.min()), "best_anchor_iou_max": float(best_anchor_iou.max())}
+if os.environ.get("N2T_LAB_RESULTS"):
+    Path(os.environ["N2T_LAB_RESULTS"]).write_text(json.dumps(results))

@@ -35,6 +35,12 @@ def _check_shortcut(where: str, option: Any, name: str = "shortcut") -> None:
         raise ValueError(f"{where}: argument '{name}' must be one of {SHORTCUTS}; got {option!r}")
 
 
+def _check_bool(where: str, **flags: Any) -> None:
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{where}: argument '{name}' must be a bool; got {type(value).__name__}")
+
+
 def _float_tensor(where: str, x: Any) -> None:
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
@@ -241,6 +247,13 @@ class Bottleneck(nn.Module):
 # --8<-- [end:bottleneck]
 
 
+def _check_init(model: Any, zero_init_residual: Any = False) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"init_weights: argument 'model' must be an nn.Module; got {type(model).__name__}")
+    _check_bool("init_weights", zero_init_residual=zero_init_residual)
+
+
+@_validated(_check_init)
 # --8<-- [start:init]
 def init_weights(model: nn.Module, zero_init_residual: bool = False) -> None:
     """He (fan-out) initialisation for convs, γ = 1 and β = 0 for batch norms, as torchvision does.
@@ -279,6 +292,7 @@ def _check_resnet(block: Any, layers: Any, num_classes: Any = 1000, in_channels:
         _positive_int("ResNet", name, value)
     where = "BasicBlock" if block is BasicBlock else "Bottleneck"
     _check_block(base_channels, base_channels, 1, groups, width_per_group, shortcut, where=where)
+    _check_bool("ResNet", small_input=small_input, zero_init_residual=zero_init_residual)
 
 
 @_checked(_check_resnet, _image_input)
@@ -309,18 +323,17 @@ class ResNet(nn.Module):
             self.conv1 = nn.Conv2d(in_channels, base_channels, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(base_channels)
         self.maxpool = nn.Identity() if small_input else nn.MaxPool2d(3, stride=2, padding=1)
-        self.in_channels = base_channels
-        stages = []
+        in_planes, stages = base_channels, []
         for index, blocks in enumerate(layers):
             channels, stride = base_channels * 2**index, 1 if index == 0 else 2
             stage = []
             for number in range(blocks):
-                stage.append(block(self.in_channels, channels, stride if number == 0 else 1,
-                                   groups, width_per_group, shortcut))
-                self.in_channels = channels * block.expansion
+                stage.append(block(in_planes, channels, stride if number == 0 else 1, groups, width_per_group,
+                                   shortcut))
+                in_planes = channels * block.expansion
             stages.append(nn.Sequential(*stage))
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.fc = nn.Linear(self.in_channels, num_classes)
+        self.fc = nn.Linear(in_planes, num_classes)
         init_weights(self, zero_init_residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -391,8 +404,7 @@ def _check_stack(depth: Any, width: Any = 16, residual: Any = True, stages: Any 
         raise ValueError(f"conv_stack: argument 'depth' must be 2 + 2 * stages * n with n >= 1 (stem conv, n blocks "
                          f"of two 3x3 convs per stage, linear layer), e.g. {2 + 2 * stages} or {2 + 10 * stages} "
                          f"for stages={stages}; got {depth!r}")
-    if not isinstance(residual, bool):
-        raise TypeError(f"conv_stack: argument 'residual' must be a bool; got {type(residual).__name__}")
+    _check_bool("conv_stack", residual=residual)
 
 
 @_validated(_check_stack)
