@@ -138,7 +138,9 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, st
         x: images, shape ``(N, C_in, H, W)``.
         w: kernels, shape ``(C_out, C_in / groups, kH, kW)``.
         b: bias, shape ``(C_out,)``, or None.
-        stride, padding, dilation: an int or an ``(h, w)`` pair each.
+        stride: S, an int or an ``(h, w)`` pair (default 1).
+        padding: P zeros on each side, an int or a pair.
+        dilation: D, spacing of the kernel taps, an int or a pair.
         groups: G; input and output channels split into G groups that do not see each other.
 
     Returns:
@@ -157,7 +159,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, st
     out = np.matmul(w_rows, cols.transpose(0, 2, 3, 1))  # (N, G, C_out/G, H′W′)
     out = out.reshape(n, c_out, h_out, w_out)
     if b is not None:
-        out = out + b.reshape(1, -1, 1, 1)
+        out += b.reshape(1, -1, 1, 1)
     return out, (out, cols, x.shape, w, b is not None, stride, padding, dilation, groups)
 # --8<-- [end:conv2d-forward]
 
@@ -232,7 +234,10 @@ def conv_transpose2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None 
         x: shape ``(N, C_in, H, W)``.
         w: shape ``(C_in, C_out, kH, kW)`` (PyTorch's layout for transposed convolution).
         b: bias ``(C_out,)`` or None.
-        stride, padding, output_padding, dilation: ints or ``(h, w)`` pairs.
+        stride: S, an int or an ``(h, w)`` pair (default 1).
+        padding: P zeros on each side, an int or a pair.
+        output_padding: extra rows/columns added on one side of the output, an int or a pair.
+        dilation: D, spacing of the kernel taps, an int or a pair.
 
     Returns:
         ``(out, cache)``, ``out`` of shape ``(N, C_out, H_out, W_out)`` with
@@ -280,7 +285,9 @@ class Conv2d(Module):
         in_channels: C_in.
         out_channels: C_out.
         kernel_size: K or ``(kH, kW)``.
-        stride, padding, dilation: ints or pairs.
+        stride: S, an int or an ``(h, w)`` pair (default 1).
+        padding: P zeros on each side, an int or a pair.
+        dilation: D, spacing of the kernel taps, an int or a pair.
         groups: G.
         bias: whether to learn a bias ``(C_out,)``.
         rng: ``np.random.Generator`` for the initial weights.

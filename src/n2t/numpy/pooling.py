@@ -108,7 +108,9 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0) -> tu
 
     Args:
         x: shape ``(N, C, H, W)``.
-        kernel_size, stride, padding: as in :func:`max_pool2d_forward`.
+        kernel_size: K or ``(kH, kW)``.
+        stride: S or a pair; default K.
+        padding: P or a pair (at most K/2).
 
     Returns:
         ``(out, cache)``, ``out`` of shape ``(N, C, H′, W′)``.

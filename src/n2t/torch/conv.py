@@ -66,7 +66,9 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
         x: ``(N, C_in, H, W)``.
         weight: ``(C_out, C_in / groups, kH, kW)``.
         bias: ``(C_out,)`` or None.
-        stride, padding, dilation: ints or ``(h, w)`` pairs.
+        stride: S, an int or an ``(h, w)`` pair (default 1).
+        padding: P zeros on each side, an int or a pair.
+        dilation: D, spacing of the kernel taps, an int or a pair.
         groups: G.
 
     Returns:
@@ -93,7 +95,9 @@ class Conv2d(nn.Module):
         in_channels: C_in.
         out_channels: C_out.
         kernel_size: K or ``(kH, kW)``.
-        stride, padding, dilation: ints or pairs.
+        stride: S, an int or an ``(h, w)`` pair (default 1).
+        padding: P zeros on each side, an int or a pair.
+        dilation: D, spacing of the kernel taps, an int or a pair.
         groups: G.
         bias: whether to learn a bias.
     """
