@@ -24,8 +24,8 @@ from n2t.torch.classic import AlexNet, NiN, vgg16, vgg19
 from n2t.torch.compact import densenet121, squeezenet1_0, squeezenet1_1
 from n2t.torch.inception import GoogLeNet, inception_v3
 from n2t.torch.resnet import resnet18, resnet50, resnet152, resnext50_32x4d
-from n2t.torch.summary import (count_flops, count_parameters, count_weight_layers, model_size_mb, render_table,
-                               trace, weight_depth)
+from n2t.torch.summary import (count_flops, count_parameters, count_weight_layers, forward_zeros, model_size_mb,
+                               render_table, trace, weight_depth)
 
 SMOKE = bool(os.environ.get("N2T_SMOKE"))
 ARCHITECTURES = [  # name, year of first publication (arXiv or conference), builder, input side in pixels
@@ -87,6 +87,45 @@ linear_macs = sum(m.in_features * m.out_features for m in alexnet.modules() if i
 conv_share = 1 - linear_macs / count_flops(alexnet, (1, 3, 224, 224))
 print(f"\nThe 3 linear layers hold {linear_share:.1%} of AlexNet's parameters; "
       f"the 5 convs do {conv_share:.1%} of its multiply-accumulates.")
+
+# %% [markdown]
+# ## 每个网络的逐级形状 / Every network, stage by stage
+#
+# 对每个网络的顶层子模块（主干、各阶段、分类头；`Sequential` 展开一层）挂前向钩子，记录输出形状和参数量。
+# A forward hook on each top-level child (stem, stages, classifier head; a `Sequential` is opened one level)
+# records its output shape and parameters.
+
+
+# %%
+def stage_trace(model, side):
+    """Output shape and parameter count of each top-level child (or of its children), in call order."""
+    rows = []
+
+    def record(module, inputs, output, name):
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else "-"
+        rows.append({"stage": name, "type": type(module).__name__, "output": shape,
+                     "parameters": count_parameters(module)})
+
+    units = []
+    for name, child in model.named_children():
+        inner = list(child.named_children()) if isinstance(child, torch.nn.Sequential) else []
+        units += [(f"{name}.{n}", c) for n, c in inner] if 1 < len(inner) <= 40 else [(name, child)]
+    hooks = [unit.register_forward_hook(lambda m, i, o, name=name: record(m, i, o, name)) for name, unit in units]
+    try:
+        forward_zeros(model, (1, 3, side, side))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return rows
+
+
+for name, _, builder, side in ARCHITECTURES:
+    stages = stage_trace(on_meta(builder), side)
+    print(f"{name} ({side}x{side} input)")
+    print(render_table(stages, formats={"parameters": ",d"}))
+    print()
+    assert stages[-1]["output"] == (1, 1000), (name, stages[-1])
+
 
 # %% [markdown]
 # ## 核对 "SqueezeNet 4.9 MB，Inception 100 MB" / Checking "SqueezeNet 4.9 MB vs Inception 100 MB"
