@@ -33,6 +33,17 @@ from n2t.numpy.conv import (
     conv_transpose2d_backward,
     conv_transpose2d_forward,
 )
+from n2t.numpy.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from n2t.numpy.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from n2t.numpy.recurrent import GRU, LSTM, RNN
+from n2t.numpy.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from n2t.numpy.sequence import (
+    Embedding,
+    embedding_backward,
+    embedding_forward,
+    temporal_softmax_cross_entropy_backward,
+    temporal_softmax_cross_entropy_forward,
+)
 from n2t.numpy.dropout import Dropout, dropout_backward, dropout_forward
 from n2t.numpy.layers import GELU, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
 from n2t.numpy.linear import Linear, linear_backward, linear_forward
@@ -64,6 +75,10 @@ from n2t.numpy.serialize import load_model, save_model
 from n2t.numpy.train import evaluate, fit
 
 __all__ = [
+    "GRU", "LSTM", "RNN", "Embedding", "embedding_backward", "embedding_forward", "gru_backward", "gru_forward",
+    "gru_step_backward", "gru_step_forward", "lstm_backward", "lstm_forward", "lstm_step_backward",
+    "lstm_step_forward", "rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward",
+    "temporal_softmax_cross_entropy_backward", "temporal_softmax_cross_entropy_forward",
     "AvgPool2d", "BatchNorm2d", "Conv2d", "Flatten", "MaxPool2d", "ResidualBlock", "avg_pool2d_backward",
     "avg_pool2d_forward", "conv1d", "conv2d_backward", "conv2d_forward", "conv_output_size",
     "conv_transpose2d_backward", "conv_transpose2d_forward", "max_pool2d_backward", "max_pool2d_forward",

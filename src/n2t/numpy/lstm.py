@@ -1,0 +1,145 @@
+"""Long short-term memory (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000).
+
+The four gate blocks are packed in ``torch.nn.LSTM``'s order i, f, g, o: ``w_ih`` has shape
+``(4H, D)``, ``w_hh`` ``(4H, H)``, ``b_ih`` and ``b_hh`` ``(4H,)``; rows ``0:H`` belong to the input
+gate, ``H:2H`` to the forget gate, ``2H:3H`` to the candidate g (c̃) and ``3H:4H`` to the output gate.
+"""
+
+from __future__ import annotations
+
+from n2t.numpy._recurrent_checks import backward_args, recurrent_args
+
+# --8<-- [start:imports]
+import numpy as np
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^−z) as (1 + tanh(z / 2)) / 2: the same function, one ufunc, never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+# --8<-- [end:imports]
+
+__all__ = ["sigmoid", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+
+
+@recurrent_args(gates=4, state_names=("h_prev", "c_prev"), step=True)
+# --8<-- [start:lstm-step-forward]
+def lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh):
+    """One LSTM step.
+
+    Args:
+        x: input at this step, shape ``(N, D)``.
+        h_prev: previous hidden state, shape ``(N, H)``.
+        c_prev: previous cell state, shape ``(N, H)``.
+        w_ih: packed input weights, shape ``(4H, D)``.
+        w_hh: packed recurrent weights, shape ``(4H, H)``.
+        b_ih, b_hh: packed biases, shape ``(4H,)`` each.
+
+    Returns:
+        ``(h, c, cache)``: new hidden and cell state, shape ``(N, H)`` each.
+    """
+    z = x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh  # (N, 4H)
+    z_i, z_f, z_g, z_o = np.split(z, 4, axis=1)
+    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)  # gates and candidate c̃
+    c = f * c_prev + i * g  # forget part of the old memory, write part of the new
+    tanh_c = np.tanh(c)
+    h = o * tanh_c  # expose part of the memory
+    return h, c, (h, x, h_prev, c_prev, i, f, g, o, tanh_c, w_ih, w_hh)
+# --8<-- [end:lstm-step-forward]
+
+
+@backward_args(11, "dh", "dc")
+# --8<-- [start:lstm-step-backward]
+def lstm_step_backward(dh, dc, cache):
+    """Gradients of one LSTM step.
+
+    Args:
+        dh: ∂L/∂h from above, shape ``(N, H)``.
+        dc: ∂L/∂c from the next step, shape ``(N, H)`` (zeros at the last step).
+        cache: from :func:`lstm_step_forward`.
+
+    Returns:
+        ``(dx, dh_prev, dc_prev, dw_ih, dw_hh, db_ih, db_hh)``.
+    """
+    _, x, h_prev, c_prev, i, f, g, o, tanh_c, w_ih, w_hh = cache
+    dc = dc + dh * o * (1.0 - tanh_c**2)  # c reaches the loss directly and through h = o·tanh(c)
+    dz = np.concatenate([
+        dc * g * i * (1.0 - i),  # ∂L/∂z_i
+        dc * c_prev * f * (1.0 - f),  # ∂L/∂z_f
+        dc * i * (1.0 - g**2),  # ∂L/∂z_g
+        dh * tanh_c * o * (1.0 - o),  # ∂L/∂z_o
+    ], axis=1)  # (N, 4H)
+    dx = dz @ w_ih  # (N, D)
+    dh_prev = dz @ w_hh  # (N, H)
+    dc_prev = dc * f  # the additive path: only multiplied by the forget gate
+    dw_ih, dw_hh, db = dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
+    return dx, dh_prev, dc_prev, dw_ih, dw_hh, db, db.copy()
+# --8<-- [end:lstm-step-backward]
+
+
+@recurrent_args(gates=4, state_names=("h0", "c0"), step=False)
+# --8<-- [start:lstm-forward]
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """Run the LSTM over a sequence; the input part of all four gates is computed before the loop.
+
+    Args:
+        x: inputs, shape ``(N, T, D)``.
+        h0, c0: initial hidden and cell state, shape ``(N, H)`` each.
+        w_ih, w_hh, b_ih, b_hh: as in :func:`lstm_step_forward`.
+
+    Returns:
+        ``(h, cache)``: the hidden state of every step, shape ``(N, T, H)``. The cell states are
+        ``cache[1]``, shape ``(N, T, H)``; ``cache[1][:, -1]`` is the final one (c_n).
+    """
+    n, steps, _ = x.shape
+    hidden = w_hh.shape[1]
+    z_input = x @ w_ih.T + (b_ih + b_hh)  # (N, T, 4H)
+    gates = np.empty_like(z_input)  # i, f, g, o of every step
+    h = np.empty((n, steps, hidden), dtype=z_input.dtype)
+    c = np.empty_like(h)
+    h_t, c_t = h0, c0
+    for t in range(steps):
+        z = z_input[:, t] + h_t @ w_hh.T  # (N, 4H)
+        gates[:, t, :2 * hidden] = sigmoid(z[:, :2 * hidden])  # i and f
+        gates[:, t, 2 * hidden:3 * hidden] = np.tanh(z[:, 2 * hidden:3 * hidden])  # g
+        gates[:, t, 3 * hidden:] = sigmoid(z[:, 3 * hidden:])  # o
+        i, f, g, o = np.split(gates[:, t], 4, axis=1)
+        c_t = f * c_t + i * g
+        h_t = o * np.tanh(c_t)
+        h[:, t], c[:, t] = h_t, c_t
+    return h, (h, c, gates, x, h0, c0, w_ih, w_hh)
+# --8<-- [end:lstm-forward]
+
+
+@backward_args(8, "dh")
+# --8<-- [start:lstm-backward]
+def lstm_backward(dh, cache):
+    """Backpropagation through time for the LSTM.
+
+    Args:
+        dh: ∂L/∂h_t for every step, shape ``(N, T, H)``.
+        cache: from :func:`lstm_forward`.
+
+    Returns:
+        ``(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)`` with the shapes of the forward's arguments.
+    """
+    h, c, gates, x, h0, c0, w_ih, w_hh = cache
+    c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)  # c_{t−1} for every step, (N, T, H)
+    dz = np.empty_like(gates)  # ∂L/∂z_t, (N, T, 4H)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(h.shape[1])):
+        i, f, g, o = np.split(gates[:, t], 4, axis=1)
+        tanh_c = np.tanh(c[:, t])
+        dh_t = dh[:, t] + dh_next
+        dc_t = dc_next + dh_t * o * (1.0 - tanh_c**2)
+        dz[:, t] = np.concatenate([dc_t * g * i * (1.0 - i), dc_t * c_prev[:, t] * f * (1.0 - f),
+                                   dc_t * i * (1.0 - g**2), dh_t * tanh_c * o * (1.0 - o)], axis=1)
+        dc_next = dc_t * f
+        dh_next = dz[:, t] @ w_hh
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (N, T, H)
+    dz_flat = dz.reshape(-1, dz.shape[-1])  # (N·T, 4H)
+    dx = dz @ w_ih  # (N, T, D)
+    dw_ih = dz_flat.T @ x.reshape(-1, x.shape[-1])  # (4H, D)
+    dw_hh = dz_flat.T @ h_prev.reshape(-1, h.shape[-1])  # (4H, H)
+    db = dz_flat.sum(axis=0)
+    return dx, dh_next, dc_next, dw_ih, dw_hh, db, db.copy()
+# --8<-- [end:lstm-backward]
