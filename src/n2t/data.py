@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["logic_gate", "triangles_and_squares", "spirals", "moons", "digits", "shapes", "GATES"]
+__all__ = [
+    "logic_gate", "triangles_and_squares", "spirals", "moons", "digits", "shapes", "GATES",
+    "adding_problem", "sine_waves", "stdlib_text", "CharVocab",
+]
 
 GATES = {
     "and": (-1, -1, -1, 1),
@@ -188,3 +191,115 @@ def shapes(n: int = 1000, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np
         images[index, 0] = np.clip(image + rng.normal(0.0, 0.08, image.shape), 0.0, 1.0)
         targets.append({"boxes": np.array(boxes, dtype=np.float64), "labels": np.array(labels, dtype=np.int64)})
     return images, masks, targets
+
+
+def adding_problem(n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem (Hochreiter & Schmidhuber, 1997): add the two marked numbers of a long sequence.
+
+    Channel 0 holds numbers drawn uniformly from [0, 1); channel 1 is 1 at exactly two positions, one in
+    each half of the sequence, and 0 elsewhere. The target is the sum of the two marked numbers, so
+    always predicting its mean 1 gives a mean squared error of about 1/6.
+
+    Args:
+        n: number of sequences N.
+        length: sequence length T, at least 2.
+        seed: seed for ``np.random.default_rng`` (the same seed always gives the same data).
+
+    Returns:
+        ``(x, y)``: inputs ``(N, T, 2)`` float64; targets ``(N,)`` float64 in [0, 2).
+    """
+    _check_count("n", n, 1, "adding_problem")
+    _check_count("length", length, 2, "adding_problem")
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, (n, length))
+    half = length // 2
+    first = rng.integers(0, half, n)  # one mark in [0, T/2)
+    second = rng.integers(half, length, n)  # the other in [T/2, T)
+    rows = np.arange(n)
+    marks = np.zeros((n, length))
+    marks[rows, first] = 1.0
+    marks[rows, second] = 1.0
+    x = np.stack([values, marks], axis=2)  # (N, T, 2)
+    y = values[rows, first] + values[rows, second]
+    return x, y
+
+
+def sine_waves(n: int, length: int, seed: int = 0) -> np.ndarray:
+    """Sine waves with a random phase and frequency, for next-step prediction.
+
+    Each row is ``sin(ω t + φ)`` for t = 0 … T, with φ uniform in [0, 2π) and ω uniform in
+    [0.2, 0.8] radians per step (a period of about 8 to 31 steps). Feed ``waves[:, :-1]`` and predict
+    ``waves[:, 1:]``.
+
+    Args:
+        n: number of waves N.
+        length: number of input steps T (each row has T + 1 samples), at least 1.
+        seed: seed for ``np.random.default_rng`` (the same seed always gives the same data).
+
+    Returns:
+        ``(N, T + 1)`` float64 in [−1, 1].
+    """
+    _check_count("n", n, 1, "sine_waves")
+    _check_count("length", length, 1, "sine_waves")
+    rng = np.random.default_rng(seed)
+    omega = rng.uniform(0.2, 0.8, (n, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, (n, 1))
+    steps = np.arange(length + 1)
+    return np.sin(omega * steps + phase)  # (N, T + 1)
+
+
+def stdlib_text() -> str:
+    """Real English text shipped with Python: the help topics of ``pydoc_data.topics`` (nothing is downloaded).
+
+    The topics are joined in sorted order of their names, separated by blank lines, so the text is the same
+    on every run of one Python version (about 460,000 characters on Python 3.11).
+
+    Returns:
+        The text.
+    """
+    from pydoc_data.topics import topics
+
+    return "\n".join(topics[name] for name in sorted(topics))
+
+
+class CharVocab:
+    """Character vocabulary: each distinct character of a text gets an integer id.
+
+    Args:
+        text: the text whose characters make the vocabulary (ids follow the sorted characters).
+
+    Attributes:
+        chars: the sorted distinct characters; ``chars[i]`` has id i.
+    """
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str) or not text:
+            got = f"{type(text).__name__} {text!r:.40}" if isinstance(text, str) else type(text).__name__
+            raise ValueError(f"CharVocab: argument 'text' must be a non-empty str; got {got}")
+        self.chars = sorted(set(text))
+        self._ids = {char: index for index, char in enumerate(self.chars)}
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def __repr__(self) -> str:
+        return f"CharVocab({len(self)} characters)"
+
+    def encode(self, text: str) -> np.ndarray:
+        """Args: text, a str of T characters. Returns: ids ``(T,)`` int64."""
+        if not isinstance(text, str):
+            raise TypeError(f"CharVocab.encode: argument 'text' must be a str; got {type(text).__name__}")
+        unknown = sorted(set(text) - self._ids.keys())
+        if unknown:
+            raise ValueError(f"CharVocab.encode: characters {''.join(unknown)!r} are not in the vocabulary")
+        return np.fromiter((self._ids[char] for char in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids) -> str:
+        """Args: ids, integers in [0, V) of any shape (array, list or tensor). Returns: their characters."""
+        if hasattr(ids, "detach"):  # a torch tensor, possibly on a GPU
+            ids = ids.detach().cpu().numpy()
+        ids = np.asarray(ids).ravel()
+        if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(f"CharVocab.decode: argument 'ids' must hold integers in [0, {len(self)}); "
+                             f"got dtype {ids.dtype}, values {ids.min()} … {ids.max()}")
+        return "".join(self.chars[i] for i in ids.tolist())

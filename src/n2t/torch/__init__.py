@@ -20,6 +20,19 @@ from n2t.torch.layers import Activation, BatchNorm1d, Dropout, mlp
 from n2t.torch.losses import bce_with_logits, cross_entropy, mse
 from n2t.torch.linear import Linear, linear
 from n2t.torch.perceptron import Perceptron
+from n2t.torch.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    forget_bias_init,
+    gru_cell,
+    lstm_cell,
+    rnn_cell,
+    to_builtin,
+)
 from n2t.torch.serialize import load_state, save_state
 from n2t.torch.train import evaluate, fit
 
@@ -28,4 +41,6 @@ __all__ = [
     "Activation", "BatchNorm1d", "Dropout", "evaluate", "fit", "bce_with_logits", "cross_entropy", "mlp", "mse",
     "Linear", "PReLU", "Perceptron", "default_device", "elu", "gelu", "leaky_relu", "linear",
     "load_state", "prelu", "relu", "save_state", "sigmoid", "swish", "tanh",
+    "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "forget_bias_init", "gru_cell", "lstm_cell", "rnn_cell",
+    "to_builtin",
 ]
