@@ -117,10 +117,12 @@ def torch_digits_epoch():
 
 def main(backend):
     import _cnn_cases
+    import _rnn_cases
 
     rng = np.random.default_rng(0)
     cases = numpy_cases(rng) if backend == "numpy" else torch_cases(rng)
-    cases.update((_cnn_cases.numpy_cases if backend == "numpy" else _cnn_cases.torch_cases)(rng))
+    for chapter in (_cnn_cases, _rnn_cases):
+        cases.update((chapter.numpy_cases if backend == "numpy" else chapter.torch_cases)(rng))
     print(json.dumps({name: best_time(fn) for name, fn in cases.items()}))
 
 

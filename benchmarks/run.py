@@ -1,5 +1,6 @@
 """``make bench``: n2t.numpy against PyTorch (CPU): activations, the linear layer, an MLP epoch, convolution,
-max-pooling and a LeNet training step (shapes in ``_worker.py`` and ``_cnn_cases.py``).
+max-pooling, a LeNet training step, and a whole-sequence RNN and LSTM (shapes in ``_worker.py``,
+``_cnn_cases.py`` and ``_rnn_cases.py``).
 
 Each backend runs in its own process with the same fixed thread count (default 1; set
 N2T_BENCH_THREADS), because NumPy's BLAS pool and torch's intra-op pool slow each other down when
