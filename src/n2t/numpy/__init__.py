@@ -3,6 +3,14 @@
 This package never imports torch.
 """
 
+from n2t.numpy.attention import (
+    additive_attention_scores,
+    causal_mask,
+    masked_softmax,
+    padding_mask,
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_forward,
+)
 from n2t.numpy.activations import (
     elu_backward,
     elu_forward,
@@ -46,6 +54,10 @@ from n2t.numpy.sequence import (
 )
 from n2t.numpy.dropout import Dropout, dropout_backward, dropout_forward
 from n2t.numpy.layers import GELU, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+from n2t.numpy.layernorm import LayerNorm, layernorm_backward, layernorm_forward
+from n2t.numpy.multihead import MultiHeadAttention, multi_head_attention_backward, multi_head_attention_forward
+from n2t.numpy.positional import rotary_embedding, rotary_embedding_backward, sinusoidal_encoding
+from n2t.numpy.transformer import Seq2SeqTransformer, TransformerDecoderLayer, TransformerEncoderLayer
 from n2t.numpy.linear import Linear, linear_backward, linear_forward
 from n2t.numpy.losses import (
     bce_with_logits_backward,
@@ -75,6 +87,11 @@ from n2t.numpy.serialize import load_model, save_model
 from n2t.numpy.train import evaluate, fit
 
 __all__ = [
+    "additive_attention_scores", "causal_mask", "masked_softmax", "padding_mask",
+    "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward", "LayerNorm",
+    "layernorm_backward", "layernorm_forward", "MultiHeadAttention", "multi_head_attention_backward",
+    "multi_head_attention_forward", "rotary_embedding", "rotary_embedding_backward", "sinusoidal_encoding",
+    "Seq2SeqTransformer", "TransformerDecoderLayer", "TransformerEncoderLayer",
     "GRU", "LSTM", "RNN", "Embedding", "embedding_backward", "embedding_forward", "gru_backward", "gru_forward",
     "gru_step_backward", "gru_step_forward", "lstm_backward", "lstm_forward", "lstm_step_backward",
     "lstm_step_forward", "rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward",

@@ -285,8 +285,10 @@ class RNN(_Recurrent):
         """
         out, (h_n,) = self._run(x, None if state is None else (state,))
         return out, h_n
+# --8<-- [end:recurrent]
 
 
+# --8<-- [start:lstm-layer]
 class LSTM(_Recurrent):
     """Multi-layer LSTM with ``nn.LSTM``'s parameters; returns what ``nn.LSTM`` returns.
 
@@ -311,8 +313,10 @@ class LSTM(_Recurrent):
         """
         out, (h_n, c_n) = self._run(x, state)
         return out, (h_n, c_n)
+# --8<-- [end:lstm-layer]
 
 
+# --8<-- [start:gru-layer]
 class GRU(_Recurrent):
     """Multi-layer GRU with ``nn.GRU``'s parameters; returns what ``nn.GRU`` returns.
 
@@ -336,7 +340,7 @@ class GRU(_Recurrent):
         """
         out, (h_n,) = self._run(x, None if state is None else (state,))
         return out, h_n
-# --8<-- [end:recurrent]
+# --8<-- [end:gru-layer]
 
 
 def _checks_to_builtin(fn: Callable[[Any], nn.Module]) -> Callable[[Any], nn.Module]:
