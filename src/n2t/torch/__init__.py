@@ -35,6 +35,26 @@ from n2t.torch.rnn import (
 )
 from n2t.torch.serialize import load_state, save_state
 from n2t.torch.train import evaluate, fit
+from n2t.torch.attention import (
+    AdditiveAttention,
+    MultiHeadAttention,
+    causal_mask,
+    padding_mask,
+    scaled_dot_product_attention,
+)
+from n2t.torch.transformer import (
+    DecoderLM,
+    FeedForward,
+    LayerNorm,
+    SinusoidalEncoding,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from n2t.torch.vit import PatchEmbedding, ViT
+from n2t.torch.bert import MaskedLM, mask_tokens
 
 __all__ = [
     "AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d",
@@ -43,4 +63,10 @@ __all__ = [
     "load_state", "prelu", "relu", "save_state", "sigmoid", "swish", "tanh",
     "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "forget_bias_init", "gru_cell", "lstm_cell", "rnn_cell",
     "to_builtin",
+]
+__all__ += [
+    "AdditiveAttention", "MultiHeadAttention", "causal_mask", "padding_mask", "scaled_dot_product_attention",
+    "DecoderLM", "FeedForward", "LayerNorm", "SinusoidalEncoding", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "PatchEmbedding", "ViT",
+    "MaskedLM", "mask_tokens",
 ]
