@@ -188,7 +188,9 @@ def additive_attention_scores(q, k, w_q, w_k, w_v):
     Args:
         q: queries, shape ``(N, L, Eq)``.
         k: keys, shape ``(N, S, Ek)``.
-        w_q: shape ``(A, Eq)``; w_k: shape ``(A, Ek)``; w_v: shape ``(A,)``; A is the hidden size.
+        w_q: shape ``(A, Eq)``; A is the size of the hidden layer of the scoring network.
+        w_k: shape ``(A, Ek)``.
+        w_v: shape ``(A,)``.
 
     Returns:
         scores, shape ``(N, L, S)`` (feed them to :func:`masked_softmax`).

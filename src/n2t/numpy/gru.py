@@ -31,7 +31,8 @@ def gru_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh):
         h_prev: previous hidden state, shape ``(N, H)``.
         w_ih: packed input weights, shape ``(3H, D)``.
         w_hh: packed recurrent weights, shape ``(3H, H)``.
-        b_ih, b_hh: packed biases, shape ``(3H,)`` each.
+        b_ih: packed biases, shape ``(3H,)``.
+        b_hh: packed biases, shape ``(3H,)``.
 
     Returns:
         ``(h, cache)``: the new hidden state, shape ``(N, H)``.
@@ -78,7 +79,10 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     Args:
         x: inputs, shape ``(N, T, D)``.
         h0: initial hidden state, shape ``(N, H)``.
-        w_ih, w_hh, b_ih, b_hh: as in :func:`gru_step_forward`.
+        w_ih: as in :func:`gru_step_forward`.
+        w_hh: as in :func:`gru_step_forward`.
+        b_ih: as in :func:`gru_step_forward`.
+        b_hh: as in :func:`gru_step_forward`.
 
     Returns:
         ``(h, cache)``: the hidden state of every step, shape ``(N, T, H)``.

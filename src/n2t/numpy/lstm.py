@@ -32,7 +32,8 @@ def lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh):
         c_prev: previous cell state, shape ``(N, H)``.
         w_ih: packed input weights, shape ``(4H, D)``.
         w_hh: packed recurrent weights, shape ``(4H, H)``.
-        b_ih, b_hh: packed biases, shape ``(4H,)`` each.
+        b_ih: packed biases, shape ``(4H,)``.
+        b_hh: packed biases, shape ``(4H,)``.
 
     Returns:
         ``(h, c, cache)``: new hidden and cell state, shape ``(N, H)`` each.
@@ -83,8 +84,12 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 
     Args:
         x: inputs, shape ``(N, T, D)``.
-        h0, c0: initial hidden and cell state, shape ``(N, H)`` each.
-        w_ih, w_hh, b_ih, b_hh: as in :func:`lstm_step_forward`.
+        h0: initial hidden state, shape ``(N, H)``.
+        c0: initial cell state, shape ``(N, H)``.
+        w_ih: as in :func:`lstm_step_forward`.
+        w_hh: as in :func:`lstm_step_forward`.
+        b_ih: as in :func:`lstm_step_forward`.
+        b_hh: as in :func:`lstm_step_forward`.
 
     Returns:
         ``(h, cache)``: the hidden state of every step, shape ``(N, T, H)``. The cell states are

@@ -26,7 +26,8 @@ def rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
         h_prev: hidden state of the previous step, shape ``(N, H)``.
         w_ih: U, shape ``(H, D)``.
         w_hh: W, shape ``(H, H)``.
-        b_ih, b_hh: biases, shape ``(H,)`` each.
+        b_ih: biases, shape ``(H,)``.
+        b_hh: biases, shape ``(H,)``.
         nonlinearity: f, ``"tanh"`` or ``"relu"``.
 
     Returns:
@@ -72,7 +73,10 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     Args:
         x: inputs, shape ``(N, T, D)``.
         h0: initial hidden state, shape ``(N, H)``.
-        w_ih, w_hh, b_ih, b_hh: as in :func:`rnn_step_forward`.
+        w_ih: as in :func:`rnn_step_forward`.
+        w_hh: as in :func:`rnn_step_forward`.
+        b_ih: as in :func:`rnn_step_forward`.
+        b_hh: as in :func:`rnn_step_forward`.
         nonlinearity: ``"tanh"`` or ``"relu"``.
 
     Returns:
