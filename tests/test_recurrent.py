@@ -84,3 +84,23 @@ def test_bad_input_is_named(rng):
         RNN(4, 3, nonlinearity="sigmoid")
     with pytest.raises(RuntimeError, match="backward called before forward"):
         RNN(4, 3).backward(np.zeros((1, 1, 3)))
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_numpy_layer_equals_our_torch_layer(rng, kind):
+    import n2t.torch.rnn as ours_torch
+
+    numpy_layer = LAYERS[kind][0](3, 4, num_layers=2, bidirectional=True, rng=np.random.default_rng(5))
+    torch_layer = getattr(ours_torch, kind)(3, 4, num_layers=2, bidirectional=True).double()
+    torch_layer.load_state_dict({k: torch.from_numpy(v) for k, v in numpy_layer.params.items()})
+    x = rng.standard_normal((2, 6, 3))
+    out = numpy_layer.forward(x)
+    dout = rng.standard_normal(out.shape)
+    dx = numpy_layer.backward(dout)
+    x_t = torch.from_numpy(x).requires_grad_()
+    out_t, _ = torch_layer(x_t)
+    out_t.backward(torch.from_numpy(dout))
+    torch.testing.assert_close(torch.from_numpy(out), out_t.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(torch.from_numpy(dx), x_t.grad, rtol=1e-10, atol=1e-12)
+    for name, parameter in torch_layer.named_parameters():
+        torch.testing.assert_close(torch.from_numpy(numpy_layer.grads[name]), parameter.grad, rtol=1e-10, atol=1e-12)
