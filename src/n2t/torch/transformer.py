@@ -55,9 +55,9 @@ class LayerNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args: x, ``(*, D)``. Returns: the same shape."""
-        mean = x.mean(dim=-1, keepdim=True)  # (*, 1)
-        var = x.var(dim=-1, correction=0, keepdim=True)  # the biased variance, as nn.LayerNorm
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+        centered = x - x.mean(dim=-1, keepdim=True)  # (*, D)
+        var = (centered**2).mean(dim=-1, keepdim=True)  # the biased variance, as nn.LayerNorm
+        return centered / torch.sqrt(var + self.eps) * self.weight + self.bias
 # --8<-- [end:layer-norm]
 
 
