@@ -116,12 +116,13 @@ def torch_digits_epoch():
 
 
 def main(backend):
+    import _attention_cases
     import _cnn_cases
     import _rnn_cases
 
     rng = np.random.default_rng(0)
     cases = numpy_cases(rng) if backend == "numpy" else torch_cases(rng)
-    for chapter in (_cnn_cases, _rnn_cases):
+    for chapter in (_cnn_cases, _rnn_cases, _attention_cases):
         cases.update((chapter.numpy_cases if backend == "numpy" else chapter.torch_cases)(rng))
     print(json.dumps({name: best_time(fn) for name, fn in cases.items()}))
 

@@ -1,6 +1,7 @@
 """``make bench``: n2t.numpy against PyTorch (CPU): activations, the linear layer, an MLP epoch, convolution,
-max-pooling, a LeNet training step, and a whole-sequence RNN and LSTM (shapes in ``_worker.py``,
-``_cnn_cases.py`` and ``_rnn_cases.py``).
+max-pooling, a LeNet training step, a whole-sequence RNN and LSTM, multi-head attention, and an RNN layer
+against an attention layer across sequence lengths (shapes in ``_worker.py``, ``_cnn_cases.py``,
+``_rnn_cases.py`` and ``_attention_cases.py``).
 
 Each backend runs in its own process with the same fixed thread count (default 1; set
 N2T_BENCH_THREADS), because NumPy's BLAS pool and torch's intra-op pool slow each other down when
@@ -50,9 +51,12 @@ def main() -> None:
                      "reuse_ratio": reuse_ratio})
         print(f"{case:<12}{numpy_seconds * 1e3:>12.3f}{torch_times[case] * 1e3:>12.3f}{ratio:>14.2f}"
               f"{reuse_ratio:>12.2f}")
+    from _attention_cases import report  # noqa: PLC0415
+
+    length_rows = report(numpy_times, torch_times)
     out = HERE.parent / "artifacts" / "bench.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"threads": THREADS, "rows": rows}, indent=2))
+    out.write_text(json.dumps({"threads": THREADS, "rows": rows, "rnn_vs_attention": length_rows}, indent=2))
 
 
 if __name__ == "__main__":
