@@ -230,11 +230,14 @@ def test_activation_memory_parts():
 def test_model_table():
     rows = {row["model"]: row for row in model_table()}
     lstm = next(row for name, row in rows.items() if name.startswith("LSTM"))
-    vocab, e, h = len(CharVocab(stdlib_text())), 64, 256
+    vocab, e, h = len(CharVocab(stdlib_text())), 32, 256  # the model of snippets/rnn/charlm.py
     with torch.device("meta"):  # the built-in layers as an independent reference
-        builtin = nn.ModuleList([nn.Embedding(vocab, e), nn.LSTM(e, h, 2), nn.Linear(h, vocab)])
+        builtin = nn.ModuleList([nn.Embedding(vocab, e), nn.LSTM(e, h, 1), nn.Linear(h, vocab)])
     assert lstm["parameters"] == count_parameters(builtin)
-    assert lstm["flops"] == 2 * (4 * h * (e + h) + 4 * h * (h + h) + h * vocab)
+    assert lstm["flops"] == 2 * (4 * h * (e + h) + h * vocab)
+    decoder = next(row for name, row in rows.items() if name.startswith("Transformer char LM"))
+    formula = transformer_parameters(64, 2, vocab, positions=64, tied=False)["total"]
+    assert decoder["parameters"] == formula + vocab  # the formula's untied head has no bias; DecoderLM's has
     with torch.device("meta"):
         assert rows["ResNet-50 (224x224)"]["flops"] == 2 * count_flops(resnet50(), (1, 3, 224, 224))
     assert rows["ResNet-50 (224x224)"]["parameters"] == 25_557_032  # torchvision's resnet50
