@@ -100,3 +100,10 @@ def require_ndim(name: str, array: np.ndarray, ndim: int, where: str, letters: s
             f"{where}: argument '{name}' must be {ndim}-D with shape {letters}; "
             f"got shape {array.shape}"
         )
+
+
+def positive_int(name: str, value: Any, where: str) -> int:
+    """``value`` as an int ≥ 1, or a ValueError naming ``name`` (booleans are rejected)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{where}: argument '{name}' must be a positive int; got {value!r}")
+    return int(value)

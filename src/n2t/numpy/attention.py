@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from n2t._validate import as_float_array, checks_dout, describe
+from n2t._validate import as_float_array, checks_dout, describe, positive_int
 
 # --8<-- [start:imports]
 import numpy as np
+
+from n2t.numpy.losses import softmax
 # --8<-- [end:imports]
 
 __all__ = ["masked_softmax", "scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward",
@@ -71,9 +73,7 @@ def masked_softmax(scores, mask=None):
     """
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)  # exp(−inf) = 0
-    shifted = scores - scores.max(axis=-1, keepdims=True)  # the largest entry becomes 0: no overflow
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax(scores)  # the stable log-sum-exp softmax of the softmax-regression page
 # --8<-- [end:masked-softmax]
 
 
@@ -156,18 +156,12 @@ def padding_mask(lengths, max_length):
 # --8<-- [end:masks]
 
 
-def _positive_int(name: str, value: Any, where: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{where}: argument '{name}' must be a positive int; got {value!r}")
-    return int(value)
-
-
 def _checked_causal_mask(length: Any) -> np.ndarray:
-    return _causal_mask(_positive_int("length", length, "causal_mask"))
+    return _causal_mask(positive_int("length", length, "causal_mask"))
 
 
 def _checked_padding_mask(lengths: Any, max_length: Any) -> np.ndarray:
-    max_length = _positive_int("max_length", max_length, "padding_mask")
+    max_length = positive_int("max_length", max_length, "padding_mask")
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths.size and (
             lengths.min() < 1 or lengths.max() > max_length)):

@@ -6,7 +6,7 @@ variance, so nothing depends on the batch and training and evaluation compute th
 
 from __future__ import annotations
 
-from n2t._validate import checks_dout, float_args
+from n2t._validate import checks_dout, float_args, positive_int
 from n2t.numpy.module import Module
 
 # --8<-- [start:imports]
@@ -81,9 +81,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5) -> None:
-        if not isinstance(normalized_shape, (int, np.integer)) or isinstance(normalized_shape, bool) \
-                or normalized_shape < 1:
-            raise ValueError(f"LayerNorm: argument 'normalized_shape' must be a positive int; got {normalized_shape!r}")
+        positive_int("normalized_shape", normalized_shape, "LayerNorm")
         super().__init__()
         self.normalized_shape, self.eps = int(normalized_shape), float(eps)
         self.params = {"weight": np.ones(normalized_shape), "bias": np.zeros(normalized_shape)}

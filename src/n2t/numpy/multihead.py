@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from n2t._validate import as_float_array, checks_dout
+from n2t._validate import as_float_array, checks_dout, positive_int
 from n2t.numpy.module import Module
 
 # --8<-- [start:imports]
@@ -135,8 +135,7 @@ class MultiHeadAttention(Module):
     """
 
     def __init__(self, embed_dim: int, num_heads: int, rng: np.random.Generator | None = None) -> None:
-        if not isinstance(embed_dim, (int, np.integer)) or embed_dim < 1:
-            raise ValueError(f"MultiHeadAttention: argument 'embed_dim' must be a positive int; got {embed_dim!r}")
+        positive_int("embed_dim", embed_dim, "MultiHeadAttention")
         if not isinstance(num_heads, (int, np.integer)) or num_heads < 1 or embed_dim % num_heads:
             raise ValueError(f"MultiHeadAttention: argument 'num_heads' must divide embed_dim = {embed_dim}; "
                              f"got {num_heads!r}")

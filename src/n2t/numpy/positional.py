@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from n2t._validate import as_float_array
+from n2t._validate import as_float_array, positive_int
 
 # --8<-- [start:imports]
 import numpy as np
@@ -15,11 +15,11 @@ import numpy as np
 __all__ = ["sinusoidal_encoding", "rotary_embedding", "rotary_embedding_backward"]
 
 
-def _check_size(name: str, value: Any, where: str, even: bool = False) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1 or (even and value % 2):
-        kind = "a positive even int" if even else "a positive int"
-        raise ValueError(f"{where}: argument '{name}' must be {kind}; got {value!r}")
-    return int(value)
+def _even_size(name: str, value: Any, where: str) -> int:
+    size = positive_int(name, value, where)
+    if size % 2:
+        raise ValueError(f"{where}: argument '{name}' must be a positive even int; got {value!r}")
+    return size
 
 
 # --8<-- [start:sinusoidal]
@@ -44,8 +44,8 @@ def sinusoidal_encoding(length, d_model, base=10000.0):
 
 
 def _checked_sinusoidal(length: Any, d_model: Any, base: float = 10000.0) -> np.ndarray:
-    return _sinusoidal(_check_size("length", length, "sinusoidal_encoding"),
-                       _check_size("d_model", d_model, "sinusoidal_encoding", even=True), float(base))
+    return _sinusoidal(positive_int("length", length, "sinusoidal_encoding"),
+                       _even_size("d_model", d_model, "sinusoidal_encoding"), float(base))
 
 
 _sinusoidal = sinusoidal_encoding

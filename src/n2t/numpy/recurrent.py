@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from n2t._validate import as_float_array
+from n2t._validate import as_float_array, positive_int
 from n2t.numpy.gru import gru_backward, gru_forward
 from n2t.numpy.lstm import lstm_backward, lstm_forward
 from n2t.numpy.module import Module
@@ -35,8 +35,7 @@ class _Recurrent(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
                  rng: np.random.Generator | None = None) -> None:
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{type(self).__name__}: argument '{name}' must be a positive int; got {value!r}")
+            positive_int(name, value, type(self).__name__)
         super().__init__()
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bidirectional = bool(bidirectional)

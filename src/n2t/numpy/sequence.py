@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from n2t._validate import as_float_array, describe
+from n2t._validate import as_float_array, describe, positive_int
 from n2t.numpy.module import Module
 
 # --8<-- [start:imports]
 import numpy as np
+
+from n2t.numpy.losses import log_softmax
 # --8<-- [end:imports]
 
 __all__ = ["embedding_forward", "embedding_backward", "Embedding",
@@ -103,8 +105,7 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, rng: np.random.Generator | None = None) -> None:
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Embedding: argument '{name}' must be a positive int; got {value!r}")
+            positive_int(name, value, "Embedding")
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
@@ -177,8 +178,7 @@ def temporal_softmax_cross_entropy_forward(logits, targets, mask=None):
         ``(loss, cache)``: ``loss`` is a 0-d array, the mean of −log p(target) over counted positions.
     """
     weights = np.ones(targets.shape) if mask is None else mask.astype(logits.dtype)  # (N, T)
-    shifted = logits - logits.max(axis=-1, keepdims=True)  # stable log-softmax
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (N, T, V)
+    log_p = log_softmax(logits)  # stable, along the vocabulary axis: (N, T, V)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # log p(target), (N, T)
     count = weights.sum()
     loss = -(picked * weights).sum() / count
