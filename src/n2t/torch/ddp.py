@@ -11,6 +11,7 @@ the ranks hold after their first ``backward``; ``tests/test_ddp.py`` checks the 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 from pathlib import Path
 from typing import Sequence
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{world_size} ranks ({dist.get_backend()}), {len(record['steps'])} steps: loss "
                   f"{record['steps'][0]['loss']:.4f} -> {record['steps'][-1]['loss']:.4f}")
     finally:
+        gc.collect()  # DDP's reducer sits in reference cycles: free it, and the group it holds, before teardown
         dist.destroy_process_group()
 
 
