@@ -85,6 +85,9 @@ from n2t.numpy.pooling import (
 from n2t.numpy.residual import ResidualBlock
 from n2t.numpy.serialize import load_model, save_model
 from n2t.numpy.train import evaluate, fit
+from n2t.numpy.hopfield import Hopfield, async_sweep, corrupt, glyphs, hebbian_weights, recall, sync_step
+from n2t.numpy.autoencoder import Autoencoder, fit_autoencoder, mask_noise, pretrain_layerwise, stacked_classifier
+from n2t.numpy.rbm import RBM, cd_gradient, free_energy_backward, free_energy_forward, log_partition, pretrain_rbms
 
 __all__ = [
     "additive_attention_scores", "causal_mask", "masked_softmax", "padding_mask",
@@ -109,4 +112,9 @@ __all__ = [
     "prelu_backward", "prelu_forward", "relu_backward", "relu_forward", "sigmoid",
     "sigmoid_backward", "sigmoid_forward", "swish_backward", "swish_forward",
     "tanh_backward", "tanh_forward",
+]
+__all__ += [
+    "Hopfield", "async_sweep", "corrupt", "glyphs", "hebbian_weights", "recall", "sync_step",
+    "Autoencoder", "fit_autoencoder", "mask_noise", "pretrain_layerwise", "stacked_classifier",
+    "RBM", "cd_gradient", "free_energy_backward", "free_energy_forward", "log_partition", "pretrain_rbms",
 ]

@@ -55,6 +55,11 @@ from n2t.torch.transformer import (
 )
 from n2t.torch.vit import PatchEmbedding, ViT
 from n2t.torch.bert import MaskedLM, mask_tokens
+from n2t.torch.autoencoder import Autoencoder, fit_autoencoder, mask_noise, pretrain_layerwise, stacked_classifier
+from n2t.torch.gan import (Discriminator, Generator, discriminator_loss, generator_loss, mmd, mode_coverage,
+                           ring_centres, ring_of_gaussians, train_gan)
+from n2t.torch.depth import (count_linear_pieces, deep_narrow, equal_parameter_width, fit_ensemble, fit_regression,
+                             fixed_linear, sawtooth, sawtooth_net, sawtooth_shallow, shallow_wide, tent)
 
 __all__ = [
     "AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d",
@@ -69,4 +74,13 @@ __all__ += [
     "DecoderLM", "FeedForward", "LayerNorm", "SinusoidalEncoding", "Transformer", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "PatchEmbedding", "ViT",
     "MaskedLM", "mask_tokens",
+]
+__all__ += [
+    "Autoencoder", "fit_autoencoder", "mask_noise", "pretrain_layerwise", "stacked_classifier",
+    "count_linear_pieces", "deep_narrow", "equal_parameter_width", "fit_ensemble", "fit_regression", "fixed_linear",
+    "sawtooth", "sawtooth_net", "sawtooth_shallow", "shallow_wide", "tent",
+]
+__all__ += [
+    "Discriminator", "Generator", "discriminator_loss", "generator_loss", "mmd", "mode_coverage", "ring_centres",
+    "ring_of_gaussians", "train_gan",
 ]
