@@ -5,7 +5,6 @@ and bad input."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -233,7 +232,7 @@ def test_transformer_learns_to_copy():
     model = Transformer(8, 8, d_model=32, nhead=4, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=64,
                         dropout=0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    start, losses = time.perf_counter(), []
+    losses = []
     for _ in range(250):
         src = torch.randint(2, 8, (32, length))
         tgt = torch.cat([torch.full((32, 1), bos), src], dim=1)
@@ -242,7 +241,6 @@ def test_transformer_learns_to_copy():
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert time.perf_counter() - start < 10
     assert np.mean(losses[-10:]) < 0.1 * np.mean(losses[:10]), (losses[:3], losses[-3:])
     src = torch.randint(2, 8, (64, length), generator=torch.Generator().manual_seed(13))
     copied = model.eval().greedy_decode(src, bos, length)[:, 1:]
