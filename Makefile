@@ -13,7 +13,7 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: install serve site test test-fast bench chromium clean
+.PHONY: install serve site test test-fast bench bench-site chromium clean
 
 # ---- set-up ---------------------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -53,6 +53,11 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# A report, not a test: Lighthouse (npm devDependency) on three pages of site/, mobile and desktop, and the
+# cold and warm build times -> artifacts/lighthouse.md, artifacts/build-times.md.
+bench-site: install chromium site
+	CHROME_PATH=$$(command -v chromium) $(BIN)/python benchmarks/site.py
 
 clean:
 	rm -rf site .cache docs/labs artifacts

@@ -51,7 +51,7 @@ def scratch_project(tmp_path: Path) -> Path:
     project.mkdir()
     for name in ("mkdocs.yml", "constraints.txt"):
         shutil.copy(ROOT / name, project / name)
-    for name in ("docs", "src", "snippets", "tools"):
+    for name in ("docs", "src", "snippets", "tools", "data", "overrides"):
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     return project

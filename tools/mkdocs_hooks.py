@@ -10,6 +10,9 @@
 * Material's JS fetches ``<alternate URL>/sitemap.xml`` for every ``<link rel="alternate">`` in the
   head, expecting language roots; static-i18n puts page URLs there, so every page logged 404s. The
   head links are dropped; the language switcher (plain links to the twin page) is unaffected.
+* The language switcher's links are relative, so the site works from any sub-path (``/n2t/``).
+* Math is rendered at build time (``katex_prerender``): pages without math left for the browser do
+  not load KaTeX's JavaScript. matplotlib's inline SVG figures are shrunk (``svg_minify``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import re
 import sys
 from fnmatch import fnmatch
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import katex_prerender  # noqa: E402
 import labs  # noqa: E402
+import svg_minify  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.n2t")
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,10 +92,52 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
+@event_priority(-100)
+def on_page_context(context, page, config, nav):
+    """Make the language switcher's absolute links site-relative (the theme then makes them page-relative).
+
+    static-i18n gives the home pages (and any page without a twin) absolute links, ``/`` and ``/en/``
+    (``site_url``'s path in front when it is set), which point outside the site when it is served
+    from a sub-path other than ``site_url``'s, e.g. a preview or a fork's GitHub Pages.
+    """
+    prefix = urlsplit(config.site_url or "").path.rstrip("/") + "/"
+    # static-i18n sets the page's links as an *attribute* of config.extra, which Jinja reads before the key
+    for alternate in vars(config.extra).get("alternate", config.extra.get("alternate")) or []:
+        link = alternate.get("link", "")
+        if link.startswith(prefix):
+            alternate["link"] = link[len(prefix):]
+    return context
+
+
 HEAD_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\n?')
+KATEX_SCRIPTS = re.compile(
+    r'<script src="[^"]*(?:assets/katex/katex\.min\.js|assets/katex/contrib/auto-render\.min\.js'
+    r'|javascripts/katex\.js)"></script>\n?')
+
+
+SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+SEARCH_LABEL = re.compile(r'<input type="text" class="md-search__input"[^>]*\baria-label="([^"]*)"')
+
+
+def name_search_dialog(output: str) -> str:
+    """Give Material's search dialog the accessible name of its input ("搜索" / "Search")."""
+    label = SEARCH_LABEL.search(output)
+    if label is None:
+        return output
+    return output.replace(SEARCH_DIALOG, SEARCH_DIALOG[:-1] + f' aria-label="{label.group(1)}">', 1)
 
 
 @event_priority(-200)
 def on_post_page(output: str, page, config) -> str:
-    """Remove the head's hreflang links (see the module docstring)."""
-    return HEAD_ALTERNATE.sub("", output)
+    """Remove the head's hreflang links (see the module docstring); name the search dialog; render the
+    math at build time and drop KaTeX's scripts where no math is left for the browser
+    (``katex_prerender``); shrink matplotlib's inline SVG figures (``svg_minify``)."""
+    output = HEAD_ALTERNATE.sub("", output)
+    output = name_search_dialog(output)
+    if not katex_prerender.needs_client_math(output):
+        output = KATEX_SCRIPTS.sub("", output)
+    try:
+        output = katex_prerender.prerender(output)
+    except katex_prerender.KatexError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from None
+    return svg_minify.minify_svgs(output)
