@@ -38,6 +38,28 @@ def as_float_array(name: str, value: Any, where: str) -> np.ndarray:
     return array
 
 
+def checked_by(check: Callable[..., Any]) -> Callable[[F], F]:
+    """Decorator: call ``check(function name, **arguments)`` (defaults filled in) before the function.
+
+    ``check`` raises on bad input. If it returns a dict, the function receives those arguments (converted,
+    e.g. to arrays) instead of the caller's; if it returns None, the caller's arguments pass through unchanged.
+    """
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            converted = check(fn.__name__, **bound.arguments)
+            return fn(*args, **kwargs) if converted is None else fn(**converted)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def float_args(*names: str, check: Callable[..., None] | None = None) -> Callable[[F], F]:
     """Decorator: convert the named arguments to floating arrays (see :func:`as_float_array`).
 

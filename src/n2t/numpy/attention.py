@@ -107,7 +107,8 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None):
         ``(N, *, L, S)`` are ``cache[4]``.
     """
     scale = 1.0 / np.sqrt(q.shape[-1])
-    scores = q @ np.swapaxes(k, -1, -2) * scale  # (N, *, L, S)
+    scores = q @ np.swapaxes(k, -1, -2)  # (N, *, L, S)
+    scores *= scale
     weights = masked_softmax(scores, mask)
     out = weights @ v  # (N, *, L, Ev)
     return out, (out, q, k, v, weights, scale)
@@ -132,9 +133,10 @@ def scaled_dot_product_attention_backward(dout, cache):
     _, q, k, v, weights, scale = cache
     dv = np.swapaxes(weights, -1, -2) @ dout  # (N, *, S, Ev)
     dweights = dout @ np.swapaxes(v, -1, -2)  # (N, *, L, S)
-    dscores = weights * (dweights - (dweights * weights).sum(axis=-1, keepdims=True))
-    dq = dscores @ k * scale  # (N, *, L, E)
-    dk = np.swapaxes(dscores, -1, -2) @ q * scale  # (N, *, S, E)
+    dscores = weights * (dweights - np.vecdot(dweights, weights)[..., None])  # vecdot: each row's Σ_j dw_j w_j
+    dscores *= scale  # scores = q kᵀ · scale
+    dq = dscores @ k  # (N, *, L, E)
+    dk = np.swapaxes(dscores, -1, -2) @ q  # (N, *, S, E)
     return dq, dk, dv
 # --8<-- [end:sdpa-backward]
 

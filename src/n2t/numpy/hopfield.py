@@ -11,11 +11,9 @@ storage gives; the asynchronous functions refuse other weights instead of return
 
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import Any, Callable
+from typing import Any
 
-from n2t._validate import describe, positive_int
+from n2t._validate import checked_by, describe, positive_int
 
 # --8<-- [start:imports]
 import numpy as np
@@ -76,23 +74,6 @@ def _generator(rng: Any, where: str) -> np.random.Generator:
     return rng
 
 
-def _checked(check: Callable[..., dict[str, Any]]) -> Callable:
-    """Decorator: ``check(where, **arguments)`` returns the converted arguments or raises."""
-
-    def decorate(fn: Callable) -> Callable:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            return fn(**check(fn.__name__, **bound.arguments))
-
-        return wrapper
-
-    return decorate
-
-
 def _check_patterns(where: str, patterns: Any) -> dict[str, Any]:
     return {"patterns": _spins("patterns", patterns, where, "(P, N)", ndims=(2,))}
 
@@ -141,7 +122,7 @@ def _check_overlap(where: str, states: Any, patterns: Any) -> dict[str, Any]:
     return {"states": states, "patterns": patterns}
 
 
-@_checked(_check_patterns)
+@checked_by(_check_patterns)
 # --8<-- [start:hebbian]
 def hebbian_weights(patterns):
     """Hebb's rule: W = (1/N) Σ_μ p_μ p_μᵀ, with a zero diagonal (no unit connects to itself).
@@ -159,7 +140,7 @@ def hebbian_weights(patterns):
 # --8<-- [end:hebbian]
 
 
-@_checked(_check_state)
+@checked_by(_check_state)
 # --8<-- [start:energy]
 def energy(weights, states):
     """E(s) = −½ sᵀ W s = −½ Σ_i Σ_j W_ij s_i s_j.
@@ -175,7 +156,7 @@ def energy(weights, states):
 # --8<-- [end:energy]
 
 
-@_checked(_check_sweep)
+@checked_by(_check_sweep)
 # --8<-- [start:update]
 def async_sweep(weights, states, order):
     """Asynchronous updates: the units in ``order`` change one at a time, each seeing the latest states.
@@ -208,7 +189,7 @@ def async_sweep(weights, states, order):
 # --8<-- [end:update]
 
 
-@_checked(_check_recall)
+@checked_by(_check_recall)
 # --8<-- [start:recall]
 def recall(weights, states, rng, max_sweeps=100):
     """Sweeps of asynchronous updates, each in a fresh random order, until a whole sweep changes nothing.
@@ -235,7 +216,7 @@ def recall(weights, states, rng, max_sweeps=100):
 # --8<-- [end:recall]
 
 
-@_checked(_check_state)
+@checked_by(_check_state)
 # --8<-- [start:sync-update]
 def sync_step(weights, states):
     """Synchronous update: every unit at once takes the sign of its field (keeping its state where it is 0).
@@ -255,7 +236,7 @@ def sync_step(weights, states):
 # --8<-- [end:sync-update]
 
 
-@_checked(_check_corrupt)
+@checked_by(_check_corrupt)
 # --8<-- [start:corrupt]
 def corrupt(patterns, flips, rng):
     """Flip ``flips`` units of each pattern, chosen at random without repetition.
@@ -273,7 +254,7 @@ def corrupt(patterns, flips, rng):
 # --8<-- [end:corrupt]
 
 
-@_checked(_check_overlap)
+@checked_by(_check_overlap)
 # --8<-- [start:overlap]
 def overlap(states, patterns):
     """m = (1/N) Σ_i s_i p_i: 1 for the pattern itself, −1 for its reverse, near 0 for an unrelated state.

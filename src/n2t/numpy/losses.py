@@ -80,7 +80,7 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    """Probabilities exp(z) / Σ exp(z) along the last axis, via the stable log-softmax.
+    """Probabilities exp(z) / Σ exp(z) along the last axis, as exp(z − m) / Σ exp(z − m) with m = max z.
 
     Args:
         z: logits, shape ``(N, C)``.
@@ -88,7 +88,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
     Returns:
         probabilities, shape ``(N, C)``; each row sums to 1.
     """
-    return np.exp(log_softmax(z))
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))  # the largest entry is e⁰ = 1, so the sum is ≥ 1
+    e /= np.sum(e, axis=-1, keepdims=True)
+    return e
 # --8<-- [end:logsumexp]
 
 

@@ -80,7 +80,9 @@ def lstm_step_backward(dh, dc, cache):
 @recurrent_args(gates=4, state_names=("h0", "c0"), step=False)
 # --8<-- [start:lstm-forward]
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """Run the LSTM over a sequence; the input part of all four gates is computed before the loop.
+    """Run the LSTM over a sequence; only W h_{t−1} and the gate arithmetic are inside the loop.
+
+    The loop runs time-major, ``(T, N, ·)``, so each step reads and writes contiguous rows.
 
     Args:
         x: inputs, shape ``(N, T, D)``.
@@ -93,32 +95,44 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 
     Returns:
         ``(h, cache)``: the hidden state of every step, shape ``(N, T, H)``. The cell states are
-        ``cache[1]``, shape ``(N, T, H)``; ``cache[1][:, -1]`` is the final one (c_n).
+        ``cache[1]`` and the gates i, f, g, o ``cache[2]``, shapes ``(N, T, H)`` and ``(N, T, 4H)``;
+        ``cache[1][:, -1]`` is the final cell state (c_n).
     """
     n, steps, _ = x.shape
     hidden = w_hh.shape[1]
-    z_input = x @ w_ih.T + (b_ih + b_hh)  # (N, T, 4H)
-    gates = np.empty_like(z_input)  # i, f, g, o of every step
-    h = np.empty((n, steps, hidden), dtype=z_input.dtype)
-    c = np.empty_like(h)
+    x_steps = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
+    gates = x_steps @ w_ih.T  # U x_t for every step at once, (T, N, 4H); becomes i, f, g, o in place
+    gates += b_ih + b_hh
+    # σ(z) = (1 + tanh(z/2)) / 2, so scaling the i, f, o blocks by ½ lets one tanh serve all four gates
+    half = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype=gates.dtype), hidden)  # (4H,)
+    offset = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype=gates.dtype), hidden)
+    h, c = np.empty((2, steps, n, hidden), dtype=gates.dtype)
+    tanh_c = np.empty_like(h)
     h_t, c_t = h0, c0
     for t in range(steps):
-        z = z_input[:, t] + h_t @ w_hh.T  # (N, 4H)
-        gates[:, t, :2 * hidden] = sigmoid(z[:, :2 * hidden])  # i and f
-        gates[:, t, 2 * hidden:3 * hidden] = np.tanh(z[:, 2 * hidden:3 * hidden])  # g
-        gates[:, t, 3 * hidden:] = sigmoid(z[:, 3 * hidden:])  # o
-        i, f, g, o = np.split(gates[:, t], 4, axis=1)
-        c_t = f * c_t + i * g
-        h_t = o * np.tanh(c_t)
-        h[:, t], c[:, t] = h_t, c_t
-    return h, (h, c, gates, x, h0, c0, w_ih, w_hh)
+        z = gates[t]
+        z += h_t @ w_hh.T
+        z *= half
+        np.tanh(z, out=z)
+        z *= half
+        z += offset  # i, f, o = σ(z), g = tanh(z)
+        i, f, g, o = np.split(z, 4, axis=1)
+        c_t = np.multiply(f, c_t, out=c[t])
+        c_t += i * g
+        np.tanh(c_t, out=tanh_c[t])
+        h_t = np.multiply(o, tanh_c[t], out=h[t])
+    batch_first = [a.transpose(1, 0, 2) for a in (h, c, gates, tanh_c)]
+    return batch_first[0], (*batch_first, x_steps, h0, c0, w_ih, w_hh)
 # --8<-- [end:lstm-forward]
 
 
-@backward_args(8, "dh")
+@backward_args(9, "dh")
 # --8<-- [start:lstm-backward]
 def lstm_backward(dh, cache):
     """Backpropagation through time for the LSTM.
+
+    The loop is :func:`lstm_step_backward` on time-major rows; the weight gradients are summed over
+    all steps after it, with one matrix product each.
 
     Args:
         dh: ∂L/∂h_t for every step, shape ``(N, T, H)``.
@@ -127,24 +141,27 @@ def lstm_backward(dh, cache):
     Returns:
         ``(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh)`` with the shapes of the forward's arguments.
     """
-    h, c, gates, x, h0, c0, w_ih, w_hh = cache
-    c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)  # c_{t−1} for every step, (N, T, H)
-    dz = np.empty_like(gates)  # ∂L/∂z_t, (N, T, 4H)
+    h, c, gates, tanh_c = (a.transpose(1, 0, 2) for a in cache[:4])  # time-major views, (T, N, ·)
+    x_steps, h0, c0, w_ih, w_hh = cache[4:]
+    steps, n, hidden = h.shape
+    dz = np.empty_like(gates)  # ∂L/∂z_t for every step, (T, N, 4H)
     dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
-    for t in reversed(range(h.shape[1])):
-        i, f, g, o = np.split(gates[:, t], 4, axis=1)
-        tanh_c = np.tanh(c[:, t])
+    for t in reversed(range(steps)):
+        i, f, g, o = np.split(gates[t], 4, axis=1)
+        dz_i, dz_f, dz_g, dz_o = np.split(dz[t], 4, axis=1)
+        c_prev = c[t - 1] if t else c0
         dh_t = dh[:, t] + dh_next
-        dc_t = dc_next + dh_t * o * (1.0 - tanh_c**2)
-        dz[:, t] = np.concatenate([dc_t * g * i * (1.0 - i), dc_t * c_prev[:, t] * f * (1.0 - f),
-                                   dc_t * i * (1.0 - g**2), dh_t * tanh_c * o * (1.0 - o)], axis=1)
-        dc_next = dc_t * f
-        dh_next = dz[:, t] @ w_hh
-    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (N, T, H)
-    dz_flat = dz.reshape(-1, dz.shape[-1])  # (N·T, 4H)
-    dx = dz @ w_ih  # (N, T, D)
-    dw_ih = dz_flat.T @ x.reshape(-1, x.shape[-1])  # (4H, D)
-    dw_hh = dz_flat.T @ h_prev.reshape(-1, h.shape[-1])  # (4H, H)
-    db = dz_flat.sum(axis=0)
+        dc_t = dc_next + dh_t * o * (1.0 - tanh_c[t] ** 2)
+        np.multiply(dc_t * g, i * (1.0 - i), out=dz_i)
+        np.multiply(dc_t * c_prev, f * (1.0 - f), out=dz_f)
+        np.multiply(dc_t * i, 1.0 - g**2, out=dz_g)
+        np.multiply(dh_t * tanh_c[t], o * (1.0 - o), out=dz_o)
+        dc_next = dc_t * f  # the additive path: only multiplied by the forget gate
+        dh_next = dz[t] @ w_hh
+    dz = dz.reshape(steps * n, 4 * hidden)  # (T·N, 4H)
+    dx = (dz @ w_ih).reshape(steps, n, -1).transpose(1, 0, 2)  # (N, T, D)
+    dw_ih = dz.T @ x_steps.reshape(steps * n, -1)  # (4H, D)
+    dw_hh = dz[n:].T @ h[:-1].reshape(-1, hidden) + dz[:n].T @ h0  # (4H, H); h_{t−1} is h0 at t = 0
+    db = dz.sum(axis=0)
     return dx, dh_next, dc_next, dw_ih, dw_hh, db, db.copy()
 # --8<-- [end:lstm-backward]

@@ -7,12 +7,10 @@ n + 1 pieces, so it needs at least 2^k − 1 units.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from n2t._validate import positive_int
+from n2t._validate import checked_by, positive_int
 from n2t.torch._checks import check_tensor
 
 # --8<-- [start:imports]
@@ -25,23 +23,6 @@ from torch.func import functional_call, stack_module_state, vmap
 
 __all__ = ["tent", "sawtooth", "fixed_linear", "sawtooth_net", "sawtooth_shallow", "deep_narrow", "shallow_wide",
            "equal_parameter_width", "count_linear_pieces", "fit_regression", "fit_ensemble"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _checked(check: Callable[..., None]) -> Callable[[F], F]:
-    """Decorator: call ``check(function name, **arguments)`` (defaults filled in) before the function itself."""
-    def decorate(fn: F) -> F:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            check(fn.__name__, **bound.arguments)
-            return fn(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
-    return decorate
 
 
 def _check_unit_interval(where: str, x: Any, k: Any = 1) -> None:
@@ -110,7 +91,7 @@ def _check_ensemble(where: str, models: Any, x: Any, y: Any, steps: Any, lr: Any
     _check_training(where, x, y, steps, lr)
 
 
-@_checked(_check_unit_interval)
+@checked_by(_check_unit_interval)
 # --8<-- [start:tent]
 def tent(x: torch.Tensor) -> torch.Tensor:
     """The tent map on [0, 1]: T(x) = 2x up to x = 1/2, then 2 − 2x.
@@ -122,7 +103,7 @@ def tent(x: torch.Tensor) -> torch.Tensor:
 # --8<-- [end:tent]
 
 
-@_checked(_check_unit_interval)
+@checked_by(_check_unit_interval)
 # --8<-- [start:sawtooth]
 def sawtooth(x: torch.Tensor, k: int) -> torch.Tensor:
     """The tent map composed k times: 2^(k−1) teeth, 2^k linear pieces of slope ±2^k.
@@ -137,7 +118,7 @@ def sawtooth(x: torch.Tensor, k: int) -> torch.Tensor:
 # --8<-- [end:sawtooth]
 
 
-@_checked(_check_fixed)
+@checked_by(_check_fixed)
 # --8<-- [start:fixed-linear]
 def fixed_linear(weight: list[list[float]], bias: list[float]) -> nn.Linear:
     """An ``nn.Linear`` with the given weight (H, D) and bias (H,), written as nested lists."""
@@ -149,7 +130,7 @@ def fixed_linear(weight: list[list[float]], bias: list[float]) -> nn.Linear:
 # --8<-- [end:fixed-linear]
 
 
-@_checked(_check_sizes)
+@checked_by(_check_sizes)
 # --8<-- [start:sawtooth-net]
 def sawtooth_net(k: int) -> nn.Sequential:
     """k hidden layers of 2 ReLUs that compute ``sawtooth(x, k)`` exactly on [0, 1]: 2k units, 6k + 1 weights.
@@ -166,7 +147,7 @@ def sawtooth_net(k: int) -> nn.Sequential:
 # --8<-- [end:sawtooth-net]
 
 
-@_checked(_check_sizes)
+@checked_by(_check_sizes)
 # --8<-- [start:sawtooth-shallow]
 def sawtooth_shallow(k: int) -> nn.Sequential:
     """One hidden layer of 2^k ReLUs that computes ``sawtooth(x, k)`` exactly on [0, 1]: one unit per piece.
@@ -182,7 +163,7 @@ def sawtooth_shallow(k: int) -> nn.Sequential:
 # --8<-- [end:sawtooth-shallow]
 
 
-@_checked(_check_sizes)
+@checked_by(_check_sizes)
 # --8<-- [start:deep-narrow]
 def deep_narrow(depth: int, width: int) -> nn.Sequential:
     """A ReLU net from 1 input to 1 output with ``depth`` hidden layers of ``width`` units (PyTorch's init)."""
@@ -194,7 +175,7 @@ def deep_narrow(depth: int, width: int) -> nn.Sequential:
 # --8<-- [end:deep-narrow]
 
 
-@_checked(_check_sizes)
+@checked_by(_check_sizes)
 # --8<-- [start:shallow-wide]
 def shallow_wide(width: int) -> nn.Sequential:
     """One hidden layer of ``width`` ReLUs, 1 input, 1 output: 3·width + 1 parameters."""
@@ -202,7 +183,7 @@ def shallow_wide(width: int) -> nn.Sequential:
 # --8<-- [end:shallow-wide]
 
 
-@_checked(_check_sizes)
+@checked_by(_check_sizes)
 # --8<-- [start:equal-parameter-width]
 def equal_parameter_width(depth: int, width: int) -> int:
     """The width of a one-hidden-layer net with (about) as many parameters as ``deep_narrow(depth, width)``.
@@ -214,7 +195,7 @@ def equal_parameter_width(depth: int, width: int) -> int:
 # --8<-- [end:equal-parameter-width]
 
 
-@_checked(_check_pieces)
+@checked_by(_check_pieces)
 # --8<-- [start:count-linear-pieces]
 def count_linear_pieces(model: nn.Module, x_grid: torch.Tensor) -> int:
     """Linear pieces of a ReLU net along sorted inputs: a new piece starts where any unit switches on or off.
@@ -242,7 +223,7 @@ def count_linear_pieces(model: nn.Module, x_grid: torch.Tensor) -> int:
 # --8<-- [end:count-linear-pieces]
 
 
-@_checked(_check_regression)
+@checked_by(_check_regression)
 # --8<-- [start:fit-regression]
 def fit_regression(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 2000,
                    lr: float = 0.01) -> list[float]:
@@ -272,7 +253,7 @@ def fit_regression(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: in
 # --8<-- [end:fit-regression]
 
 
-@_checked(_check_ensemble)
+@checked_by(_check_ensemble)
 # --8<-- [start:fit-ensemble]
 def fit_ensemble(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, steps: int = 2000,
                  lr: float = 0.01) -> torch.Tensor:

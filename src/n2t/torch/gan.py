@@ -10,10 +10,6 @@ same samples on every device.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import TypeVar
-
 # --8<-- [start:imports]
 import math
 from typing import Any, Callable
@@ -23,29 +19,16 @@ import torch.nn.functional as F
 from torch import nn
 # --8<-- [end:imports]
 
+from n2t._validate import checked_by
 from n2t.torch._checks import check_like, check_size, check_tensor, guard
 
 __all__ = ["ring_centres", "ring_of_gaussians", "mlp_stack", "Generator", "Discriminator", "discriminator_loss",
            "generator_loss", "train_step", "gaussian_kernel", "mmd", "mode_coverage", "train_gan", "GENERATOR_LOSSES"]
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
-Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
 # ---- input checks, kept out of the code the page shows; each takes the checked function's name first -------------
-def _checked(check: Callable[..., None]) -> Callable[[Fn], Fn]:
-    """Decorator: run ``check(name of the function, **arguments)`` (defaults applied) before the function."""
-    def decorate(fn: Fn) -> Fn:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            check(fn.__name__, **bound.arguments)
-            return fn(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
-    return decorate
 
 
 def _check_number(where: str, name: str, value: Any, minimum: float = 0.0, strict: bool = True,
@@ -415,12 +398,12 @@ guard(Generator, "forward", _check_forward("latent", "(N, Z)"))
 guard(Generator, "sample", lambda module, n, generator: _check_ring("Generator.sample", n=n, generator=generator))
 guard(Discriminator, "__init__", _check_sizes)
 guard(Discriminator, "forward", _check_forward("features", "(N, D)"))
-ring_centres = _checked(_check_ring)(ring_centres)
-ring_of_gaussians = _checked(_check_ring)(ring_of_gaussians)
-discriminator_loss = _checked(_check_logits)(discriminator_loss)
-generator_loss = _checked(_check_generator_loss)(generator_loss)
-train_step = _checked(_check_train_step)(train_step)
-gaussian_kernel = _checked(_check_kernel)(gaussian_kernel)
-mmd = _checked(_check_kernel)(mmd)
-mode_coverage = _checked(_check_coverage)(mode_coverage)
-train_gan = _checked(_check_train_gan)(train_gan)
+ring_centres = checked_by(_check_ring)(ring_centres)
+ring_of_gaussians = checked_by(_check_ring)(ring_of_gaussians)
+discriminator_loss = checked_by(_check_logits)(discriminator_loss)
+generator_loss = checked_by(_check_generator_loss)(generator_loss)
+train_step = checked_by(_check_train_step)(train_step)
+gaussian_kernel = checked_by(_check_kernel)(gaussian_kernel)
+mmd = checked_by(_check_kernel)(mmd)
+mode_coverage = checked_by(_check_coverage)(mode_coverage)
+train_gan = checked_by(_check_train_gan)(train_gan)
