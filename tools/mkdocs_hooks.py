@@ -11,6 +11,7 @@
   head, expecting language roots; static-i18n puts page URLs there, so every page logged 404s. The
   head links are dropped; the language switcher (plain links to the twin page) is unaffected.
 * The language switcher's links are relative, so the site works from any sub-path (``/n2t/``).
+* Page code blocks (markdown-exec) are cached across languages and builds (``exec_cache``).
 * Math is rendered at build time (``katex_prerender``): pages without math left for the browser do
   not load KaTeX's JavaScript. matplotlib's inline SVG figures are shrunk (``svg_minify``).
 """
@@ -30,6 +31,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import exec_cache  # noqa: E402
 import katex_prerender  # noqa: E402
 import labs  # noqa: E402
 import svg_minify  # noqa: E402
@@ -59,6 +61,24 @@ def on_pre_build(config) -> None:
         labs.build_labs(log=log.info)
     except labs.LabError as error:
         raise PluginError(str(error)) from None
+    global EXEC_CACHE
+    EXEC_CACHE = exec_cache.install()
+
+
+EXEC_CACHE: exec_cache.ExecCache | None = None
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Each page's markdown-exec sessions start empty (and its cached blocks are keyed from there)."""
+    if EXEC_CACHE is not None:
+        EXEC_CACHE.new_page()
+    return markdown
+
+
+def on_post_build(config) -> None:
+    if EXEC_CACHE is not None:
+        log.info(f"page code blocks: {EXEC_CACHE.hits} from the cache, {EXEC_CACHE.misses} executed")
+        EXEC_CACHE.hits = EXEC_CACHE.misses = 0
 
 
 def missing_twins(docs_dir: Path) -> list[str]:
