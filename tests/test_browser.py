@@ -61,6 +61,7 @@ def test_page_loads_clean_renders_and_fits_a_phone(browser, base_url, lang, path
         page.wait_for_timeout(200)
         visit.assert_clean()
         assert page.locator(".katex-error").count() == 0
+        assert page.locator("[role=dialog]:not([aria-label]):not([aria-labelledby])").count() == 0, "unnamed dialog"
         article = page.locator("article").inner_text()
         math_nodes = page.locator(".arithmatex").count()
         if math_nodes:

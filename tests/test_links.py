@@ -25,7 +25,7 @@ NOT_CHECKED = {
     "edit links, Material's credit); tests/test_browser.py checks that no page requests anything from another host",
     "data: URIs": "images inside the HTML (e.g. in build-time SVG figures), not links",
     "site/sitemap.xml": "not an input: it lists the same pages by their absolute site_url addresses (https, which "
-    "offline mode cannot open; 'None…' when N2T_SITE_URL is unset); those pages are all checked as HTML",
+    "offline mode cannot open; no sitemap is written when N2T_SITE_URL is unset); those pages are all checked as HTML",
 }
 EXCLUDED_KINDS = re.compile(r"^(https?://|data:)")
 

@@ -263,6 +263,7 @@ def test_404_page_speaks_both_languages_and_links_both_homes():
     switcher = re.findall(r'<a href="([^"]*)" hreflang="(\w+)" class="md-select__link"', html)
     assert sorted(switcher) == [(base, "zh"), (base + "en/", "en")], switcher
     assert '<meta name="robots" content="noindex">' in html
+    assert re.search(r'<div class="md-search"[^>]*role="dialog" aria-label="搜索"', html), "unnamed search dialog"
     for asset in re.findall(r'(?:src|href)="(/[^"#]*\.(?:css|js|svg|png))"', html):
         assert (SITE_DIR / asset[len(base):]).is_file(), f"404 page loads a missing {asset}"
 
@@ -427,3 +428,17 @@ def test_404_page_loads_clean_at_any_depth(browser, not_found_server, missing, f
         assert page.locator("img[alt=logo]").first.evaluate("i => i.complete && i.naturalWidth > 0")
     finally:
         visit.close()
+
+
+# ---- the search index -------------------------------------------------------------------------------
+def test_search_index_leaves_out_code_blocks_and_figures_but_keeps_the_prose():
+    """Code blocks, notebook cells (and their hidden copies) and SVG figures are not indexed; prose and inline
+    code are, in both languages."""
+    index = json.loads((SITE_DIR / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = "\n".join(entry["title"] + entry["text"] for entry in index["docs"]).replace("\u200b", "")  # jieba's cuts
+    lstm_page = unescape(re.sub(r"<[^>]+>", "", (SITE_DIR / "rnn" / "lstm" / "index.html").read_text(encoding="utf-8")))
+    assert "import numpy as np" in lstm_page and "import numpy as np" not in text
+    assert "<svg" not in text and "<path" not in text
+    lab_cells = [entry["text"] for entry in index["docs"] if entry["location"].startswith("labs/rnn/charlm/")]
+    assert lab_cells and not any("import torch" in cell for cell in lab_cells)
+    assert "遗忘门" in text and "forget gate" in text and "<code>lstm_step_forward</code>" in text

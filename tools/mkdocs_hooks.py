@@ -11,6 +11,7 @@
   head, expecting language roots; static-i18n puts page URLs there, so every page logged 404s. The
   head links are dropped; the language switcher (plain links to the twin page) is unaffected.
 * The language switcher's links are relative, so the site works from any sub-path (``/n2t/``).
+* Code blocks and figures stay out of the search index.
 * Page code blocks (markdown-exec) are cached across languages and builds (``exec_cache``).
 * Math is rendered at build time (``katex_prerender``): pages without math left for the browser do
   not load KaTeX's JavaScript. matplotlib's inline SVG figures are shrunk (``svg_minify``).
@@ -76,6 +77,11 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_post_build(config) -> None:
+    """Report the page-block cache; drop the sitemap of a build without a site_url (its addresses would read
+    ``None/…``: a sitemap needs absolute URLs, and the Pages workflow sets N2T_SITE_URL)."""
+    if not config.site_url:
+        for sitemap in Path(config.site_dir).glob("**/sitemap.xml*"):
+            sitemap.unlink()
     if EXEC_CACHE is not None:
         log.info(f"page code blocks: {EXEC_CACHE.hits} from the cache, {EXEC_CACHE.misses} executed")
         EXEC_CACHE.hits = EXEC_CACHE.misses = 0
@@ -110,6 +116,19 @@ def on_files(files: Files, config) -> Files:
                  dest_uri=f"assets/katex/{name}")
         )
     return files
+
+
+# code blocks, figures, and the hidden copy of each notebook cell that mkdocs-jupyter keeps for its copy button
+SEARCH_SKIPPED = re.compile(r'<(pre|svg|div class="clipboard-copy-txt")(?=[\s>])(?![^>]*data-search-exclude)')
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Leave code blocks and figures out of the search index (Material's ``data-search-exclude``).
+
+    They were about half of the index, which every page downloads; the prose around each block names the
+    functions it shows (in inline code, which stays searchable), and a figure's SVG has no words.
+    """
+    return SEARCH_SKIPPED.sub(r"<\1 data-search-exclude", html)
 
 
 @event_priority(-100)
@@ -161,3 +180,8 @@ def on_post_page(output: str, page, config) -> str:
     except katex_prerender.KatexError as error:
         raise PluginError(f"{page.file.src_uri}: {error}") from None
     return svg_minify.minify_svgs(output)
+
+
+def on_post_template(output_content: str, template_name: str, config) -> str:
+    """The 404 page is a static template, not a page: name its search dialog too."""
+    return name_search_dialog(output_content) if template_name == "404.html" else output_content
