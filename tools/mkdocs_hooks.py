@@ -122,12 +122,19 @@ def on_files(files: Files, config) -> Files:
 SEARCH_SKIPPED = re.compile(r'<(pre|svg|div class="clipboard-copy-txt")(?=[\s>])(?![^>]*data-search-exclude)')
 
 
-def on_page_content(html: str, page, config, files) -> str:
-    """Leave code blocks and figures out of the search index (Material's ``data-search-exclude``).
+# Pygments wraps every name and every run of spaces in its own span; Material draws names in the code's own
+# colour (--md-code-hl-name-color is --md-code-fg-color in both schemes) and gives spaces no style at all
+PLAIN_TOKENS = re.compile(r'<span class="[nw]">([^<]*)</span>')
 
-    They were about half of the index, which every page downloads; the prose around each block names the
-    functions it shows (in inline code, which stays searchable), and a figure's SVG has no words.
-    """
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Leave code blocks and figures out of the search index (Material's ``data-search-exclude``): they were
+    about half of the index, which every page downloads; the prose around each block names the functions it
+    shows (in inline code, which stays searchable), and a figure's SVG has no words. Unwrap the code tokens
+    that look the same without a span (a tenth of a math-heavy page's elements; notebooks keep theirs, which
+    JupyterLab's theme colours)."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        html = PLAIN_TOKENS.sub(r"\1", html)
     return SEARCH_SKIPPED.sub(r"<\1 data-search-exclude", html)
 
 
