@@ -75,3 +75,13 @@ class Visit:
 
     def close(self):
         self.context.close()
+
+
+def switch_language_and_back(visit: Visit, base_url: str, path: str):
+    """Open ``path`` (Chinese), follow the switcher to the English twin and back; return the page."""
+    page = visit.open(base_url + path, wait_until="domcontentloaded", math=False)
+    for lang, url in (("en", base_url + "en/" + path), ("zh", base_url + path)):
+        page.locator(f'a[hreflang="{lang}"]').first.evaluate("a => a.click()")
+        page.wait_for_url(url, wait_until="domcontentloaded", timeout=10000)
+        assert page.locator("html").get_attribute("lang") == lang
+    return page

@@ -104,3 +104,18 @@ def test_the_digest_covers_the_package_and_the_lab_results(tmp_path):
     after_module = exec_cache.inputs_digest(tmp_path)
     results.write_text('{"accuracy": 0.9}')
     assert len({before, after_module, exec_cache.inputs_digest(tmp_path)}) == 3
+
+
+def test_entries_unused_for_two_weeks_are_evicted_and_a_hit_renews_an_entry(cache, tmp_path):
+    import os
+    import time
+
+    cache, _ = cache
+    run_page(cache, ["print('old')"], session=None)
+    run_page(cache, ["print('used')"], session=None)
+    month_ago = time.time() - 30 * 86400
+    for entry in tmp_path.iterdir():
+        os.utime(entry, (month_ago, month_ago))
+    run_page(cache, ["print('used')"], session=None)  # a hit
+    assert exec_cache.evict_stale(tmp_path) == 1
+    assert run_page(cache, ["print('used')"], session=None) == ["used\n"] and cache.misses == 2

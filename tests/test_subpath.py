@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from browser_helpers import Visit, browser_fixture  # noqa: F401  (the `browser` fixture)
+from browser_helpers import Visit, browser_fixture, switch_language_and_back  # noqa: F401  (the `browser` fixture)
 from site_helpers import ROOT, SITE, doc_pages, serve
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("browser")]
@@ -59,13 +59,7 @@ def test_page_and_its_assets_load_from_the_subpath(browser, base_url, lang, path
 def test_language_switcher_stays_under_the_subpath(browser, base_url, path):
     visit = Visit(browser, base_url)
     try:
-        page = visit.open(base_url + path, wait_until="domcontentloaded", math=False)
-        page.locator('a[hreflang="en"]').first.evaluate("a => a.click()")
-        page.wait_for_url(base_url + "en/" + path, wait_until="domcontentloaded", timeout=10000)
-        assert page.locator("html").get_attribute("lang") == "en"
-        page.locator('a[hreflang="zh"]').first.evaluate("a => a.click()")
-        page.wait_for_url(base_url + path, wait_until="domcontentloaded", timeout=10000)
-        assert page.locator("html").get_attribute("lang") == "zh"
+        switch_language_and_back(visit, base_url, path)
         visit.assert_clean()
         assert not outside_subpath(visit), outside_subpath(visit)
     finally:

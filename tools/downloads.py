@@ -14,10 +14,14 @@ import html
 import posixpath
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from site_features import branch  # noqa: E402  (one reading of edit_uri for both hooks)
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "n2t"
@@ -57,14 +61,6 @@ TEXT = {
 
 def texts(config) -> dict[str, str]:
     return TEXT.get(config.theme["language"], TEXT["en"])
-
-
-def branch(config) -> str:
-    """The branch named in ``edit_uri`` (``edit/<branch>/docs/``), so mkdocs.yml names it once."""
-    parts = (config.edit_uri or "").strip("/").split("/")
-    if len(parts) < 2 or parts[0] != "edit":
-        raise PluginError(f"edit_uri should read edit/<branch>/docs/, not {config.edit_uri!r}")
-    return parts[1]
 
 
 def blob_url(config, path: str) -> str:

@@ -14,7 +14,8 @@ blocks of its session that were skipped, so the session's state is exactly what 
 have built. Each page starts its sessions afresh: no session may carry state from one page to another
 (none does; a block that relied on it would fail with a NameError, not print stale output).
 
-``N2T_EXEC_CACHE=0`` turns the cache off; ``N2T_EXEC_CACHE_DIR`` moves it (default ``.cache/exec``).
+Entries unused for 14 days are deleted when a build starts. ``N2T_EXEC_CACHE=0`` turns the cache off;
+``N2T_EXEC_CACHE_DIR`` moves it (default ``.cache/exec``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
@@ -74,6 +76,7 @@ class ExecCache:
         arguments = {"returncode": returncode, "session": session, "id": id, **extra}
         if path.is_file():
             self.hits += 1
+            os.utime(path)  # a hit keeps the entry alive (see evict_stale)
             if session:
                 self.skipped[session].append((code, arguments))
             return path.read_text(encoding="utf-8")
@@ -91,6 +94,15 @@ class ExecCache:
         os.replace(handle.name, path)  # atomic: a concurrent build never reads half an entry
 
 
+def evict_stale(directory: Path = CACHE_DIR, max_age_days: float = 14) -> int:
+    """Delete entries no build has used for ``max_age_days`` (every hit refreshes an entry's time)."""
+    cutoff = time.time() - max_age_days * 86400
+    stale = [path for path in directory.glob("*") if path.is_file() and path.stat().st_mtime < cutoff]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def install() -> ExecCache | None:
     """Put the cache in front of markdown-exec's Python runner (once per process); None when turned off."""
     if os.environ.get("N2T_EXEC_CACHE", "1") == "0":
@@ -99,6 +111,8 @@ def install() -> ExecCache | None:
     if isinstance(run, ExecCache):
         run.digest = inputs_digest()
         return run
+    if CACHE_DIR.is_dir():
+        evict_stale()
     cache = ExecCache(run, inputs_digest())
     exec_python._run_python = exec_pycon._run_python = cache
     return cache
