@@ -126,16 +126,6 @@ def test_pages_keep_katex_scripts_only_for_math_left_to_the_browser(html, needed
     assert katex_prerender.needs_client_math(html) is needed
 
 
-def test_pages_preload_exactly_the_katex_fonts_their_math_uses():
-    head = '<head><link rel="stylesheet" href="../../assets/katex/katex.min.css"></head>'
-    page = head + "<body>" + katex_prerender.prerender(
-        '<p><span class="arithmatex">\\(\\mathbf{x} + y\\)</span> and <code>class="mathbb"</code></p>') + "</body>"
-    preloaded = re.findall(r'<link rel="preload" href="../../assets/katex/fonts/([\w-]+)\.woff2" as="font" '
-                           r'type="font/woff2" crossorigin>', katex_prerender.preload_fonts(page))
-    assert preloaded == ["KaTeX_Main-Regular", "KaTeX_Math-Italic", "KaTeX_Main-Bold"]  # no AMS: text is not math
-    assert katex_prerender.preload_fonts(head + "<p>no math</p>") == head + "<p>no math</p>"
-
-
 # ---- SVG figures ---------------------------------------------------------------------------------
 
 def test_svg_minify_rounds_drops_metadata_and_straight_runs():

@@ -105,36 +105,3 @@ def needs_client_math(page_html: str) -> bool:
     body = prose[prose.find("<body"):]
     return bool(CLIENT_MATH.search(re.sub(r"<[^>]*>", "", body)))
 
-
-# KaTeX's stylesheet loads a font only when text needs it, after the first layout; with a dozen fonts arriving
-# one by one, a math-heavy page is laid out again for each. Preloading the ones the page's math uses (found by
-# the classes KaTeX gives the text drawn in them: all of a marker's classes on one element) lets them arrive
-# with the stylesheet.
-FONT_USES = (
-    ({"katex"}, "KaTeX_Main-Regular"),
-    ({"mathnormal"}, "KaTeX_Math-Italic"),
-    ({"mathbf"}, "KaTeX_Main-Bold"),
-    ({"boldsymbol"}, "KaTeX_Math-BoldItalic"),
-    ({"mathit"}, "KaTeX_Main-Italic"),
-    ({"amsrm"}, "KaTeX_AMS-Regular"),
-    ({"mathbb"}, "KaTeX_AMS-Regular"),
-    ({"mathcal"}, "KaTeX_Caligraphic-Regular"),
-    ({"delimsizing", "size1"}, "KaTeX_Size1-Regular"),
-    ({"small-op"}, "KaTeX_Size1-Regular"),
-    ({"delimsizing", "size2"}, "KaTeX_Size2-Regular"),
-    ({"large-op"}, "KaTeX_Size2-Regular"),
-)
-KATEX_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]*)assets/katex/katex\.min\.css">')
-CLASS_ATTRIBUTE = re.compile(r'<\w[^<>]*?\sclass="([^"]*)"')  # in a tag, not in text that shows one
-
-
-def preload_fonts(page_html: str) -> str:
-    """Add ``<link rel="preload">`` for each KaTeX font the page's rendered math uses, before KaTeX's stylesheet."""
-    stylesheet = KATEX_STYLESHEET.search(page_html)
-    class_sets = {frozenset(value.split()) for value in CLASS_ATTRIBUTE.findall(page_html)}
-    if stylesheet is None or not any("katex" in classes for classes in class_sets):
-        return page_html
-    fonts = dict.fromkeys(font for marker, font in FONT_USES if any(marker <= classes for classes in class_sets))
-    links = "".join(f'<link rel="preload" href="{stylesheet.group(1)}assets/katex/fonts/{font}.woff2" as="font" '
-                    f'type="font/woff2" crossorigin>\n' for font in fonts)
-    return page_html[:stylesheet.start()] + links + page_html[stylesheet.start():]

@@ -183,7 +183,7 @@ def on_post_page(output: str, page, config) -> str:
     if not katex_prerender.needs_client_math(output):
         output = KATEX_SCRIPTS.sub("", output)
     try:
-        output = katex_prerender.preload_fonts(katex_prerender.prerender(output))
+        output = katex_prerender.prerender(output)
     except katex_prerender.KatexError as error:
         raise PluginError(f"{page.file.src_uri}: {error}") from None
     return svg_minify.minify_svgs(output)
