@@ -19,7 +19,6 @@ Environment:
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import http.server
 import json
@@ -30,12 +29,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import page_weight  # noqa: E402  (its local server)
 SITE = ROOT / "site"
 ARTIFACTS = ROOT / "artifacts"
 LIGHTHOUSE = Path(os.environ.get("LIGHTHOUSE", ROOT / "node_modules" / ".bin" / "lighthouse"))
@@ -86,19 +86,8 @@ class _Body:
         pass
 
 
-class _QuietServer(http.server.ThreadingHTTPServer):
-    """Drops the traceback of a request the browser abandoned (it navigated on)."""
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(GzipHandler, directory=str(directory))
-    server = _QuietServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/"
+    return page_weight.serve(directory, GzipHandler)
 
 
 # ---- Lighthouse ---------------------------------------------------------------------------------

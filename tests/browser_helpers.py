@@ -85,3 +85,14 @@ def switch_language_and_back(visit: Visit, base_url: str, path: str):
         page.wait_for_url(url, wait_until="domcontentloaded", timeout=10000)
         assert page.locator("html").get_attribute("lang") == lang
     return page
+
+
+def search(page, query: str):
+    """Type ``query`` into Material's search box and return the result links once the first has appeared."""
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    search_box = page.locator("input.md-search__input")
+    search_box.fill(query)
+    search_box.press("End")  # a key event runs the query (fill alone only sets the value)
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    return results

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from browser_helpers import MOBILE, Visit, browser_fixture, switch_language_and_back  # noqa: F401  (the `browser` fixture)
+from browser_helpers import MOBILE, Visit, browser_fixture, search, switch_language_and_back  # noqa: F401  (the `browser` fixture)
 from site_helpers import ROOT, SITE, doc_pages, serve
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("browser")]
@@ -128,12 +128,7 @@ def test_search_finds_the_activation_page(browser, base_url, lang, query, expect
     visit = Visit(browser, base_url)
     try:
         page = visit.open(base_url + lang)
-        page.locator("label.md-search__icon, .md-search__input").first.click()
-        search_box = page.locator("input.md-search__input")
-        search_box.fill(query)
-        search_box.press("End")  # a key event runs the query (fill alone only sets the value)
-        results = page.locator(".md-search-result__item a")
-        results.first.wait_for(timeout=15000)
+        results = search(page, query)
         hrefs = [urlparse(a.get_attribute("href") or "").path for a in results.all()]
         assert any(h.endswith("/" + expected) for h in hrefs), hrefs
         visit.assert_clean()

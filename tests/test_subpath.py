@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from browser_helpers import Visit, browser_fixture, switch_language_and_back  # noqa: F401  (the `browser` fixture)
+from browser_helpers import Visit, browser_fixture, search, switch_language_and_back  # noqa: F401  (the `browser` fixture)
 from site_helpers import ROOT, SITE, doc_pages, serve
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("browser")]
@@ -71,12 +71,7 @@ def test_search_finds_pages_under_the_subpath(browser, base_url, lang, query):
     visit = Visit(browser, base_url)
     try:
         page = visit.open(base_url + lang + CONCEPT)
-        page.locator("label.md-search__icon, .md-search__input").first.click()
-        search_box = page.locator("input.md-search__input")
-        search_box.fill(query)
-        search_box.press("End")  # a key event runs the query (fill alone only sets the value)
-        results = page.locator(".md-search-result__item a")
-        results.first.wait_for(timeout=15000)
+        results = search(page, query)
         hrefs = [urlparse(a.evaluate("a => a.href")).path for a in results.all()]
         assert all(h.startswith(SUBPATH) for h in hrefs), hrefs
         own = [h for h in hrefs if h.startswith(SUBPATH + "en/") == (lang == "en/")]  # this language's pages

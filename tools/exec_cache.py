@@ -108,7 +108,7 @@ def install() -> ExecCache | None:
     if os.environ.get("N2T_EXEC_CACHE", "1") == "0":
         return None
     run = exec_python._run_python
-    if isinstance(run, ExecCache):
+    if hasattr(run, "new_page"):  # already installed (also by an earlier import of this module)
         run.digest = inputs_digest()
         return run
     if CACHE_DIR.is_dir():

@@ -125,8 +125,9 @@ class _QuietServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(_NoStoreHandler, directory=str(directory))
+def serve(directory: Path, handler_class: type = _NoStoreHandler) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``directory`` on a free local port from a background thread; returns the server and its URL."""
+    handler = functools.partial(handler_class, directory=str(directory))
     server = _QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/"
@@ -156,7 +157,7 @@ def measure(site: Path = SITE, chromium: str = CHROMIUM) -> tuple[list[PageWeigh
     """
     from playwright.sync_api import sync_playwright
 
-    server, base = _serve(site)
+    server, base = serve(site)
     pages, search_requests = [], set()
     try:
         with sync_playwright() as playwright:

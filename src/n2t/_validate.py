@@ -129,3 +129,16 @@ def positive_int(name: str, value: Any, where: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{where}: argument '{name}' must be a positive int; got {value!r}")
     return int(value)
+
+
+def probability(name: str, value: Any, where: str) -> float:
+    """``value`` as a float in [0, 1) (e.g. a drop or masking rate), or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{where}: argument '{name}' must be a probability in [0, 1); got {value!r}")
+    return float(value)
+
+
+def one_of(name: str, value: Any, choices: Any, where: str) -> None:
+    """Raise a ValueError naming ``name`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{where}: argument '{name}' must be one of {sorted(choices)}; got {value!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from n2t._validate import as_float_array, describe, positive_int
+from n2t._validate import as_float_array, describe, one_of, positive_int, probability
 
 # --8<-- [start:imports]
 import numpy as np
@@ -36,12 +36,6 @@ def _check_rng(rng: Any, where: str, required: bool) -> None:
         raise TypeError(f"{where}: argument 'rng' must be a np.random.Generator; got {describe(rng)}")
 
 
-def _check_drop(drop: Any, where: str, name: str = "drop") -> float:
-    if isinstance(drop, bool) or not isinstance(drop, (int, float, np.floating)) or not 0.0 <= drop < 1.0:
-        raise ValueError(f"{where}: argument '{name}' must be a probability in [0, 1); got {drop!r}")
-    return float(drop)
-
-
 def _check_inputs(x: Any, width: int, where: str) -> np.ndarray:
     x = as_float_array("x", x, where)
     if x.ndim != 2 or x.shape[1] != width:
@@ -58,17 +52,12 @@ def _check_sizes(sizes: Any, where: str, minimum: int = 2) -> tuple[int, ...]:
     return tuple(positive_int("sizes[i]", size, where) for size in sizes)
 
 
-def _check_choice(name: str, value: Any, choices: Any, where: str) -> None:
-    if value not in choices:
-        raise ValueError(f"{where}: argument '{name}' must be one of {sorted(choices)}; got {value!r}")
-
-
 def _mask_noise_args(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(x: Any, drop: Any, rng: Any) -> np.ndarray:
         x = as_float_array("x", x, "mask_noise")
         _check_rng(rng, "mask_noise", required=True)
-        return fn(x, _check_drop(drop, "mask_noise"), rng)
+        return fn(x, probability("drop", drop, "mask_noise"), rng)
 
     return wrapper
 
@@ -102,8 +91,8 @@ def _autoencoder_args(cls: type) -> type:
     def checked_init(self: Any, sizes: Any, activation: str = "sigmoid", loss: str = "bce_with_logits",
                      code_activation: bool = True, rng: Any = None) -> None:
         sizes = _check_sizes(sizes, "Autoencoder")
-        _check_choice("activation", activation, ACTIVATIONS, "Autoencoder")
-        _check_choice("loss", loss, RECONSTRUCTION_LOSSES, "Autoencoder")
+        one_of("activation", activation, ACTIVATIONS, "Autoencoder")
+        one_of("loss", loss, RECONSTRUCTION_LOSSES, "Autoencoder")
         _check_rng(rng, "Autoencoder", required=False)
         init(self, sizes, activation, loss, bool(code_activation), rng)
 
@@ -119,7 +108,7 @@ def _autoencoder_args(cls: type) -> type:
     def checked_loss(self: Any, x: Any, noise: float = 0.0, rng: Any = None) -> float:
         where = "Autoencoder.reconstruction_loss"
         x = _check_inputs(x, self.sizes[0], where)
-        _check_rng(rng, where, required=_check_drop(noise, where, "noise") > 0)
+        _check_rng(rng, where, required=probability("noise", noise, where) > 0)
         if self.loss == "bce_with_logits" and x.size and (x.min() < 0 or x.max() > 1):
             raise ValueError(f"{where}: loss 'bce_with_logits' needs targets in [0, 1]; 'x' has values in "
                              f"[{x.min():.4g}, {x.max():.4g}] (use loss='mse')")
@@ -208,9 +197,9 @@ def _fit_args(fn: Callable) -> Callable:
         x = _check_inputs(x, model.sizes[0], where)
         positive_int("epochs", epochs, where)
         positive_int("batch_size", batch_size, where)
-        if not (isinstance(lr, (int, float)) and lr > 0):
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0):
             raise ValueError(f"{where}: argument 'lr' must be > 0; got {lr!r}")
-        _check_drop(noise, where, "noise")
+        probability("noise", noise, where)
         _check_rng(rng, where, required=True)
         return fn(model, x, epochs, batch_size, lr, noise, rng)
 
@@ -253,8 +242,8 @@ def _pretrain_args(fn: Callable) -> Callable:
         where = "pretrain_layerwise"
         sizes = _check_sizes(sizes, where)
         x = _check_inputs(x, sizes[0], where)
-        _check_choice("activation", activation, ACTIVATIONS, where)
-        _check_choice("loss", loss, RECONSTRUCTION_LOSSES, where)
+        one_of("activation", activation, ACTIVATIONS, where)
+        one_of("loss", loss, RECONSTRUCTION_LOSSES, where)
         _check_rng(rng, where, required=True)
         return fn(x, sizes, epochs, activation, loss, noise, lr, batch_size, rng)
 
@@ -299,7 +288,7 @@ def _classifier_args(fn: Callable) -> Callable:
         where = "stacked_classifier"
         sizes = _check_sizes(sizes, where)
         positive_int("n_classes", n_classes, where)
-        _check_choice("activation", activation, ACTIVATIONS, where)
+        one_of("activation", activation, ACTIVATIONS, where)
         _check_rng(rng, where, required=False)
         if pretrained is not None:
             pretrained = list(pretrained)

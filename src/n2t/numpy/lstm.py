@@ -131,8 +131,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 def lstm_backward(dh, cache):
     """Backpropagation through time for the LSTM.
 
-    The loop is :func:`lstm_step_backward` on time-major rows; the weight gradients are summed over
-    all steps after it, with one matrix product each.
+    The loop does :func:`lstm_step_backward`'s arithmetic on time-major rows, keeping each step's
+    ∂L/∂z_t; the weight gradients are summed over all steps after it, with one matrix product each.
 
     Args:
         dh: ∂L/∂h_t for every step, shape ``(N, T, H)``.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from n2t._validate import one_of, positive_int, probability
 from n2t.torch._checks import as_float_tensor
 
 # --8<-- [start:imports]
@@ -32,12 +33,6 @@ def _check_generator(generator: Any, where: str) -> None:
                         f"got {type(generator).__name__}")
 
 
-def _check_probability(value: Any, where: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{where}: argument '{name}' must be a probability in [0, 1); got {value!r}")
-    return float(value)
-
-
 def _check_inputs(x: Any, width: int, where: str) -> torch.Tensor:
     as_float_tensor("x", x, where)
     if x.dim() != 2 or x.shape[1] != width:
@@ -48,21 +43,10 @@ def _check_inputs(x: Any, width: int, where: str) -> torch.Tensor:
 
 
 def _check_sizes(sizes: Any, where: str) -> tuple[int, ...]:
-    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or any(
-            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-        raise ValueError(f"{where}: argument 'sizes' must be a list of at least 2 positive layer widths [D, H1, ...]; "
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"{where}: argument 'sizes' must be a list of at least 2 layer widths [D, H1, ...]; "
                          f"got {sizes!r}")
-    return tuple(sizes)
-
-
-def _check_choice(name: str, value: Any, choices: Any, where: str) -> None:
-    if value not in choices:
-        raise ValueError(f"{where}: argument '{name}' must be one of {sorted(choices)}; got {value!r}")
-
-
-def _check_positive(name: str, value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: argument '{name}' must be a positive int; got {value!r}")
+    return tuple(positive_int("sizes[i]", size, where) for size in sizes)
 
 
 def _mask_noise_args(fn: Callable) -> Callable:
@@ -70,7 +54,7 @@ def _mask_noise_args(fn: Callable) -> Callable:
     def wrapper(x: Any, drop: Any, generator: Any = None) -> torch.Tensor:
         as_float_tensor("x", x, "mask_noise")
         _check_generator(generator, "mask_noise")
-        return fn(x, _check_probability(drop, "mask_noise", "drop"), generator)
+        return fn(x, probability("drop", drop, "mask_noise"), generator)
 
     return wrapper
 
@@ -102,8 +86,8 @@ def _autoencoder_args(cls: type) -> type:
     def checked_init(self: Any, sizes: Any, activation: str = "sigmoid", loss: str = "bce_with_logits",
                      code_activation: bool = True) -> None:
         sizes = _check_sizes(sizes, "Autoencoder")
-        _check_choice("activation", activation, ACTIVATIONS, "Autoencoder")
-        _check_choice("loss", loss, RECONSTRUCTION_LOSSES, "Autoencoder")
+        one_of("activation", activation, ACTIVATIONS, "Autoencoder")
+        one_of("loss", loss, RECONSTRUCTION_LOSSES, "Autoencoder")
         init(self, sizes, activation, loss, bool(code_activation))
 
     @functools.wraps(forward)
@@ -118,7 +102,7 @@ def _autoencoder_args(cls: type) -> type:
     def checked_loss(self: Any, x: Any, noise: Any = 0.0, generator: Any = None) -> torch.Tensor:
         where = "Autoencoder.reconstruction_loss"
         _check_inputs(x, self.sizes[0], where)
-        _check_probability(noise, where, "noise")
+        probability("noise", noise, where)
         _check_generator(generator, where)
         if self.loss == "bce_with_logits" and x.numel() and (x.min() < 0 or x.max() > 1):
             raise ValueError(f"{where}: loss 'bce_with_logits' needs targets in [0, 1]; 'x' has values in "
@@ -190,11 +174,11 @@ def _fit_args(fn: Callable) -> Callable:
         if not isinstance(model, Autoencoder):
             raise TypeError(f"{where}: argument 'model' must be an Autoencoder; got {type(model).__name__}")
         _check_inputs(x, model.sizes[0], where)
-        _check_positive("epochs", epochs, where)
-        _check_positive("batch_size", batch_size, where)
+        positive_int("epochs", epochs, where)
+        positive_int("batch_size", batch_size, where)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
             raise ValueError(f"{where}: argument 'lr' must be > 0; got {lr!r}")
-        _check_probability(noise, where, "noise")
+        probability("noise", noise, where)
         _check_generator(generator, where)
         return fn(model, x, epochs, batch_size, lr, noise, generator)
 
@@ -240,8 +224,8 @@ def _pretrain_args(fn: Callable) -> Callable:
         where = "pretrain_layerwise"
         sizes = _check_sizes(sizes, where)
         _check_inputs(x, sizes[0], where)
-        _check_choice("activation", activation, ACTIVATIONS, where)
-        _check_choice("loss", loss, RECONSTRUCTION_LOSSES, where)
+        one_of("activation", activation, ACTIVATIONS, where)
+        one_of("loss", loss, RECONSTRUCTION_LOSSES, where)
         return fn(x, sizes, epochs, activation, loss, noise, lr, batch_size, generator)
 
     return wrapper
@@ -284,8 +268,8 @@ def _classifier_args(fn: Callable) -> Callable:
     def wrapper(sizes: Any, n_classes: Any, activation: str = "sigmoid", pretrained: Any = None) -> nn.Sequential:
         where = "stacked_classifier"
         sizes = _check_sizes(sizes, where)
-        _check_positive("n_classes", n_classes, where)
-        _check_choice("activation", activation, ACTIVATIONS, where)
+        positive_int("n_classes", n_classes, where)
+        one_of("activation", activation, ACTIVATIONS, where)
         if pretrained is not None:
             pretrained = list(pretrained)
             if len(pretrained) != len(sizes) - 1:
